@@ -1,0 +1,15 @@
+#include "cases/kernels.cuh"
+
+namespace ctxshare {
+
+__global__ void fill_pattern(std::uint32_t* out, std::uint32_t seed, std::size_t n) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) out[i] = (seed ^ static_cast<std::uint32_t>(i * 2654435761u)) | 1u;
+}
+
+__global__ void add_value(std::uint32_t* data, std::uint32_t value, std::size_t n) {
+  const std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x;
+  if (i < n) data[i] += value;
+}
+
+}  // namespace ctxshare

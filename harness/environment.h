@@ -1,0 +1,16 @@
+// The facts a vendor asks for in a bug report: driver, runtime, toolkit, GPUs, OS, and the variables
+// that change CUDA's behaviour. Read by name from a fixed list, so nothing else from the environment
+// (tokens, user data) can reach a result file.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace ctxshare {
+
+// Host and build facts; needs no CUDA, so the scheduling process may call it.
+nlohmann::json host_environment();
+
+// Driver, runtime and device facts; initializes CUDA, so only a child process calls it.
+nlohmann::json cuda_environment();
+
+}  // namespace ctxshare

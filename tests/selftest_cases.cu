@@ -1,0 +1,121 @@
+// Cases that misbehave on purpose, for the harness tests: they crash, hang, abort, exit early, flood
+// their output, throw, and fail checks, all without a GPU. They live in their own executable
+// (ctxshare_selftest) and never in the conformance list.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "harness/case.h"
+
+namespace ctxshare {
+namespace {
+
+constexpr Needs kNoGpu{.devices = 0};
+
+// A call the trace records as the driver's, without a driver.
+CUresult fake_call(const char* name, CUresult result = CUDA_SUCCESS) {
+  trace::Call call(trace::Api::driver, name);
+  return call.finish_driver(result);
+}
+
+double wall_clock() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+CTXSHARE_CASE(selftest, passes, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFakeCall"));
+  h.expect_eq("one and one", 1 + 1, 2);
+}
+
+CTXSHARE_CASE(selftest, records_mismatch, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  h.expect_eq("the answer", 41, 42);
+  h.observe("went_on_after_the_mismatch", true);
+}
+
+CTXSHARE_CASE(selftest, segfaults, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFakeCall"));
+  trace::Call crashing(trace::Api::driver, "cuCrashingCall");
+  raise(SIGSEGV);
+}
+
+CTXSHARE_CASE(selftest, hangs, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu, .timeout_s = 2}) {
+  CU(fake_call("cuFakeCall"));
+  trace::Call hanging(trace::Api::driver, "cuHangingCall");
+  for (;;) pause();
+}
+
+CTXSHARE_CASE(selftest, aborts, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFakeCall"));
+  std::abort();
+}
+
+CTXSHARE_CASE(selftest, exits_early, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFakeCall"));
+  std::exit(3);
+}
+
+CTXSHARE_CASE(selftest, floods_output, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  std::string line(1023, 'x');
+  line.push_back('\n');
+  for (int i = 0; i < 20 * 1024; ++i) std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+  for (int i = 0; i < 50000; ++i) CU(fake_call("cuFakeCall"));
+  std::printf("the last line of the flood\n");
+}
+
+CTXSHARE_CASE(selftest, throws, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  throw std::runtime_error("something the case did not expect");
+}
+
+CTXSHARE_CASE(selftest, failed_call_stops_the_case, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFailingCall", CUDA_ERROR_INVALID_CONTEXT));
+  h.observe("unreachable", true);
+}
+
+CTXSHARE_CASE(selftest, documented_error_that_succeeds,
+              {.claims = {"SELFTEST"}, .source = "harness", .verdict = Verdict::fails,
+               .expected_error = "CUDA_ERROR_INVALID_CONTEXT", .needs = kNoGpu}) {
+  EXPECT_ERROR(CUDA_ERROR_INVALID_CONTEXT, fake_call("cuShouldFail"));
+  EXPECT_ERROR(CUDA_ERROR_INVALID_CONTEXT, fake_call("cuFailsDifferently", CUDA_ERROR_INVALID_VALUE));
+}
+
+CTXSHARE_CASE(selftest, needs_a_gpu, {.claims = {"SELFTEST"}, .source = "harness"}) {
+  h.observe("ran_without_a_driver", true);
+}
+
+CTXSHARE_CASE(selftest, needs_two_gpus, {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 2}}) {}
+
+// Fails the first time it runs in a directory, passes after: a flake, for --reruns.
+CTXSHARE_CASE(selftest, fails_once, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  const char* dir = std::getenv("CTXSHARE_SELFTEST_DIR");
+  const std::string marker = std::string(dir != nullptr ? dir : ".") + "/fails_once.marker";
+  const bool first = !std::ifstream(marker).good();
+  if (first) std::ofstream(marker) << "ran\n";
+  h.expect(!first, FindingKind::mismatch, "the first run fails");
+}
+
+// For the scheduling tests: each records when it ran, by the wall clock.
+CTXSHARE_CASE(selftest, sleeps, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
+                                 .variants = {"a", "b", "c", "d"}}) {
+  h.observe("start", wall_clock());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  h.observe("end", wall_clock());
+}
+
+CTXSHARE_CASE(selftest, sleeps_alone, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
+                                       .exclusive = true}) {
+  h.observe("start", wall_clock());
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  h.observe("end", wall_clock());
+}
+
+}  // namespace ctxshare
