@@ -1,10 +1,14 @@
 // driver_first: the driver API makes a context current, then the runtime works on it.
 // Source: cuda_runtime_api.h, "Interactions with the CUDA Driver API" (CUDART_DRIVER), section
 // Context Interoperability; cuda.h for cuCtxCreate and cuDevicePrimaryCtxRetain.
+#include <chrono>
+
 #include "cases/kernels.cuh"
 #include "harness/case.h"
 
 namespace ctxshare {
+
+__device__ std::uint32_t driver_first_value;
 
 namespace {
 constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
@@ -132,6 +136,174 @@ CTXSHARE_CASE(driver_first, cudaPointerGetAttributes_refuses_created_context_mem
                     cudaPointerGetAttributes(&attributes, reinterpret_cast<void*>(buffer)))) {
     h.observe("attributes_returned", {{"type", static_cast<int>(attributes.type)}, {"device", attributes.device}});
   }
+}
+
+CTXSHARE_CASE(driver_first, runtime_follows_the_top_of_the_context_stack,
+              {.claims = {"RT-CURRENT", "DRV-CREATE"}, .source = kInterop}) {
+  CUcontext lower = nullptr, upper = nullptr;
+  CU(create_context(&lower, h.device(0)));
+  h.own_context(lower);
+  CU(create_context(&upper, h.device(0)));  // pushed on top of lower
+  h.own_context(upper);
+  void* in_upper = nullptr;
+  CUDA(cudaMalloc(&in_upper, 256));
+  h.own_device_memory(in_upper, 256, Owner::runtime);
+  CUcontext popped = nullptr;
+  CU(cuCtxPopCurrent(&popped));
+  void* in_lower = nullptr;
+  CUDA(cudaMalloc(&in_lower, 256));
+  h.own_device_memory(in_lower, 256, Owner::runtime);
+
+  CUcontext owner = nullptr;
+  CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(in_upper)));
+  h.expect_eq("cudaMalloc with two contexts pushed went to the top one", owner, upper, FindingKind::wrong_context);
+  CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(in_lower)));
+  h.expect_eq("cudaMalloc after cuCtxPopCurrent went to the one below", owner, lower, FindingKind::wrong_context);
+}
+
+CTXSHARE_CASE(driver_first, runtime_binds_the_primary_after_cuCtxSetCurrent_null,
+              {.claims = {"RT-IMPLICIT", "RT-CURRENT"}, .source = kInterop}) {
+  CUcontext created = nullptr;
+  CU(create_context(&created, h.device(0)));
+  h.own_context(created);
+  CU(cuCtxSetCurrent(nullptr));
+  void* p = nullptr;
+  CUDA(cudaMalloc(&p, 256));
+  h.own_device_memory(p, 256, Owner::runtime);
+  CUcontext current = nullptr, primary = nullptr;
+  CU(cuCtxGetCurrent(&current));
+  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));
+  h.own_primary(h.device(0));
+  h.expect_eq("context the runtime bound on a thread with none current", current, primary, FindingKind::wrong_context);
+  h.expect(current != created, FindingKind::wrong_context, "the runtime picked up a created context nobody made current");
+}
+
+CTXSHARE_CASE(driver_first, device_variables_are_per_context,
+              {.claims = {"RT-STATE-TRAVELS", "RT-NONPRIMARY"}, .source = kInterop}) {
+  // Runtime state belongs to the context: a created context has its own copy of each __device__ variable.
+  CUDA(cudaSetDevice(0));
+  const auto values = h.random_words(2);
+  CUDA(cudaMemcpyToSymbol(driver_first_value, &values[0], sizeof values[0]));
+  void* in_primary = nullptr;
+  CUDA(cudaGetSymbolAddress(&in_primary, driver_first_value));
+
+  CUcontext created = nullptr;
+  CU(create_context(&created, h.device(0)));
+  h.own_context(created);
+  CUDA(cudaMemcpyToSymbol(driver_first_value, &values[1], sizeof values[1]));
+  void* in_created = nullptr;
+  CUDA(cudaGetSymbolAddress(&in_created, driver_first_value));
+  h.expect(in_created != in_primary, FindingKind::mismatch, "one __device__ variable address in two contexts",
+           {{"address", describe(in_created)}});
+
+  std::uint32_t seen = 0;
+  CU(cuMemcpyDtoH(&seen, reinterpret_cast<CUdeviceptr>(in_primary), sizeof seen));
+  h.expect_eq("the primary context's copy after the created context's write", seen, values[0], FindingKind::data_mismatch);
+  CU(cuMemcpyDtoH(&seen, reinterpret_cast<CUdeviceptr>(in_created), sizeof seen));
+  h.expect_eq("the created context's copy", seen, values[1], FindingKind::data_mismatch);
+}
+
+CTXSHARE_CASE(driver_first, cudaMemcpy_between_created_and_primary_context_memory,
+              {.claims = {"RT-NONPRIMARY", "SEED-MIX"}, .source = kInterop}) {
+  const std::size_t n = 1 << 18, bytes = n * sizeof(std::uint32_t);
+  CUDA(cudaSetDevice(0));
+  void* in_primary = nullptr;
+  CUDA(cudaMalloc(&in_primary, bytes));
+  h.own_device_memory(in_primary, bytes, Owner::runtime);
+  CUcontext created = nullptr;
+  CU(create_context(&created, h.device(0)));
+  h.own_context(created);
+  CUdeviceptr in_created = 0;
+  CU(cuMemAlloc(&in_created, bytes));
+  h.own_device_memory(in_created, bytes, Owner::driver);
+
+  const auto words = h.random_words(n);
+  CU(cuMemcpyHtoD(in_created, words.data(), bytes));
+  CUDA(cudaMemcpy(in_primary, reinterpret_cast<void*>(in_created), bytes, cudaMemcpyDeviceToDevice));
+  std::vector<std::uint32_t> seen(n);
+  CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(in_primary), bytes));
+  h.expect_same_words("created-context words copied by the runtime into primary-context memory", seen, words);
+}
+
+CTXSHARE_CASE(driver_first, cudaGetDeviceFlags_under_a_created_context,
+              {.claims = {"RT-NONPRIMARY", "RT-FLAGS"}, .source = kInterop, .verdict = Verdict::diagnostic}) {
+  CUcontext created = nullptr;
+  CU(cuCtxCreate(&created, nullptr, CU_CTX_SCHED_BLOCKING_SYNC, h.device(0)));
+  h.own_context(created);
+  unsigned int runtime_flags = 0, driver_flags = 0;
+  CUDA(cudaGetDeviceFlags(&runtime_flags));
+  CU(cuCtxGetFlags(&driver_flags));
+  h.observe("cuCtxGetFlags of the created context", driver_flags);
+  h.observe("cudaGetDeviceFlags under it", runtime_flags);
+  h.observe("the runtime reports the created context's schedule flags",
+            (runtime_flags & cudaDeviceScheduleMask) == cudaDeviceScheduleBlockingSync);
+}
+
+CTXSHARE_CASE(driver_first, cudaPointerGetAttributes_on_primary_memory_under_a_created_context,
+              {.claims = {"RT-PTRATTR", "RT-NONPRIMARY"}, .source = kInterop}) {
+  CUDA(cudaSetDevice(0));
+  void* p = nullptr;
+  CUDA(cudaMalloc(&p, 4096));
+  h.own_device_memory(p, 4096, Owner::runtime);
+  CUcontext created = nullptr;
+  CU(create_context(&created, h.device(0)));
+  h.own_context(created);
+  cudaPointerAttributes attributes{};
+  CUDA(cudaPointerGetAttributes(&attributes, p));
+  h.expect_eq("cudaPointerAttributes.type of primary-context memory", static_cast<int>(attributes.type),
+              static_cast<int>(cudaMemoryTypeDevice));
+  h.expect_eq("cudaPointerAttributes.device", attributes.device, 0, FindingKind::wrong_device);
+}
+
+CTXSHARE_CASE(driver_first, two_created_contexts_time_slice_one_device,
+              {.claims = {"RT-MULTICTX-PERF"}, .source = kInterop, .verdict = Verdict::diagnostic, .exclusive = true}) {
+  // The documentation says several contexts per device "substantially degrade performance"; this
+  // measures how two copies of the same work fare in two streams of one context and in two contexts.
+  const std::size_t n = 1 << 24, bytes = n * sizeof(std::uint32_t);
+  CUcontext popped = nullptr;
+  auto run_pair = [&](CUcontext a, CUcontext b) {
+    CUstream sa = nullptr, sb = nullptr;
+    CUdeviceptr pa = 0, pb = 0;
+    CU(cuCtxPushCurrent(a));
+    CU(cuStreamCreate(&sa, CU_STREAM_NON_BLOCKING));
+    h.own_stream(sa, Owner::driver);
+    CU(cuMemAlloc(&pa, bytes));
+    h.own_device_memory(pa, bytes, Owner::driver);
+    CU(cuCtxPopCurrent(&popped));
+    CU(cuCtxPushCurrent(b));
+    CU(cuStreamCreate(&sb, CU_STREAM_NON_BLOCKING));
+    h.own_stream(sb, Owner::driver);
+    CU(cuMemAlloc(&pb, bytes));
+    h.own_device_memory(pb, bytes, Owner::driver);
+    CU(cuCtxPopCurrent(&popped));
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) {
+      CU(cuCtxPushCurrent(a));
+      add_value<<<blocks_for(n), 256, 0, sa>>>(reinterpret_cast<std::uint32_t*>(pa), 1, n);
+      CUDA(cudaGetLastError());
+      CU(cuCtxPopCurrent(&popped));
+      CU(cuCtxPushCurrent(b));
+      add_value<<<blocks_for(n), 256, 0, sb>>>(reinterpret_cast<std::uint32_t*>(pb), 1, n);
+      CUDA(cudaGetLastError());
+      CU(cuCtxPopCurrent(&popped));
+    }
+    CU(cuStreamSynchronize(sa));
+    CU(cuStreamSynchronize(sb));
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  CUcontext one = nullptr, two = nullptr;
+  CU(create_context(&one, h.device(0)));
+  h.own_context(one);
+  CU(create_context(&two, h.device(0)));
+  h.own_context(two);
+  CU(cuCtxPopCurrent(&popped));
+  CU(cuCtxPopCurrent(&popped));
+  run_pair(one, one);  // warm-up: module loading and first launches
+  const double same = run_pair(one, one);
+  const double split = run_pair(one, two);
+  h.observe("ms for 2x20 kernels in two streams of one context", same);
+  h.observe("ms for the same split across two contexts", split);
+  h.observe("slowdown of two contexts", split / same);
 }
 
 }  // namespace ctxshare

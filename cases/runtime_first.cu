@@ -7,9 +7,12 @@
 
 namespace ctxshare {
 
+__device__ std::uint32_t runtime_first_counter;
+
 namespace {
 constexpr const char* kInit = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Initialization and Tear-Down";
 constexpr const char* kPrimary = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Primary Contexts";
+constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
 }  // namespace
 
 CTXSHARE_CASE(runtime_first, first_runtime_call_makes_primary_current,
@@ -119,6 +122,134 @@ CTXSHARE_CASE(runtime_first, runtime_stream_is_a_driver_stream,
   CU(cuMemcpyDtoHAsync(seen.data(), reinterpret_cast<CUdeviceptr>(buffer), n * sizeof(std::uint32_t), stream));
   CU(cuStreamSynchronize(stream));
   h.expect_same_words("driver copy, runtime kernel, driver copy on one runtime stream", seen, plus(words, 7));
+}
+
+CTXSHARE_CASE(runtime_first, cudaSetDevice_replaces_a_pushed_created_context,
+              {.claims = {"RT-SETDEVICE", "RT-CURRENT"}, .source = kInit}) {
+  CUcontext created = nullptr;
+  CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
+  h.own_context(created);
+  CUDA(cudaSetDevice(0));  // documented to bind the primary context "by calling cuCtxSetCurrent()"
+  CUcontext current = nullptr, primary = nullptr;
+  CU(cuCtxGetCurrent(&current));
+  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));
+  h.own_primary(h.device(0));
+  h.expect_eq("cuCtxGetCurrent after cudaSetDevice over a pushed created context", current, primary,
+              FindingKind::wrong_context);
+  // cuCtxSetCurrent replaced the top of the stack: popping it leaves nothing current.
+  CUcontext popped = nullptr, below = nullptr;
+  CU(cuCtxPopCurrent(&popped));
+  CU(cuCtxGetCurrent(&below));
+  h.expect_eq("the context cudaSetDevice left on top of the stack", popped, primary, FindingKind::wrong_context);
+  h.expect_eq("what is current once it is popped", below, static_cast<CUcontext>(nullptr), FindingKind::context_changed);
+}
+
+CTXSHARE_CASE(runtime_first, cudaSetDeviceFlags_overwrites_on_an_active_primary,
+              {.claims = {"RT-FLAGS"}, .source = kInit}) {
+  CUDA(cudaFree(nullptr));
+  // The other setters fail with cudaErrorSetOnActiveProcess here; cudaSetDeviceFlags overwrites.
+  CUDA(cudaSetDeviceFlags(cudaDeviceScheduleYield));
+  unsigned int runtime_flags = 0;
+  CUDA(cudaGetDeviceFlags(&runtime_flags));
+  h.expect_eq("cudaGetDeviceFlags schedule bits after the overwrite", runtime_flags & cudaDeviceScheduleMask,
+              static_cast<unsigned>(cudaDeviceScheduleYield));
+  unsigned int flags = 0;
+  int active = 0;
+  CU(cuDevicePrimaryCtxGetState(h.device(0), &flags, &active));
+  h.expect_eq("cuDevicePrimaryCtxGetState schedule bits after the overwrite", flags & CU_CTX_SCHED_MASK,
+              static_cast<unsigned>(CU_CTX_SCHED_YIELD));
+}
+
+CTXSHARE_CASE(runtime_first, cudaSetDeviceFlags_apply_when_the_driver_activates_the_primary,
+              {.claims = {"RT-FLAGS", "DRV-RETAIN"}, .source = kInit, .verdict = Verdict::diagnostic}) {
+  CUDA(cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync));
+  CUcontext primary = nullptr;
+  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));  // the driver, not the runtime, activates it
+  h.own_primary(h.device(0));
+  unsigned int flags = 0;
+  int active = 0;
+  CU(cuDevicePrimaryCtxGetState(h.device(0), &flags, &active));
+  h.observe("primary flags after cudaSetDeviceFlags then cuDevicePrimaryCtxRetain", flags);
+  h.observe("runtime flags reached the driver-activated primary",
+            (flags & CU_CTX_SCHED_MASK) == CU_CTX_SCHED_BLOCKING_SYNC);
+}
+
+CTXSHARE_CASE(runtime_first, runtime_event_is_a_driver_event,
+              {.claims = {"RT-TYPES"}, .source = "cuda_runtime_api.h, Interactions between CUevent and cudaEvent_t"}) {
+  cudaStream_t stream = nullptr;
+  CUDA(cudaStreamCreate(&stream));
+  h.own_stream(stream, Owner::runtime);
+  cudaEvent_t start = nullptr, stop = nullptr;
+  CUDA(cudaEventCreate(&start));
+  h.own_event(start, Owner::runtime);
+  CUDA(cudaEventCreate(&stop));
+  h.own_event(stop, Owner::runtime);
+  const std::size_t n = 1 << 20;
+  std::uint32_t* buffer = nullptr;
+  CUDA(cudaMalloc(&buffer, n * sizeof(std::uint32_t)));
+  h.own_device_memory(buffer, n * sizeof(std::uint32_t), Owner::runtime);
+
+  CU(cuEventRecord(start, stream));
+  fill_pattern<<<blocks_for(n), 256, 0, stream>>>(buffer, 1, n);
+  CUDA(cudaGetLastError());
+  CU(cuEventRecord(stop, stream));
+  CU(cuEventSynchronize(stop));
+  float by_runtime = -1, by_driver = -1;
+  CUDA(cudaEventElapsedTime(&by_runtime, start, stop));
+  CU(cuEventElapsedTime(&by_driver, start, stop));
+  h.expect(by_runtime >= 0 && by_runtime == by_driver, FindingKind::mismatch,
+           "elapsed time between two runtime events recorded by the driver, through each API",
+           {{"cudaEventElapsedTime", by_runtime}, {"cuEventElapsedTime", by_driver}});
+}
+
+CTXSHARE_CASE(runtime_first, device_variable_is_a_driver_global_of_the_primary_context,
+              {.claims = {"RT-STATE-TRAVELS", "RT-PRIMARY"}, .source = kInterop}) {
+  const std::uint32_t value = h.random_words(1)[0];
+  CUDA(cudaMemcpyToSymbol(runtime_first_counter, &value, sizeof value));
+  void* address = nullptr;
+  CUDA(cudaGetSymbolAddress(&address, runtime_first_counter));
+  std::uint32_t seen = 0;
+  CU(cuMemcpyDtoH(&seen, reinterpret_cast<CUdeviceptr>(address), sizeof seen));
+  h.expect_eq("__device__ variable read by the driver at cudaGetSymbolAddress", seen, value, FindingKind::data_mismatch);
+  CUcontext owner = nullptr, current = nullptr;
+  CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(address)));
+  CU(cuCtxGetCurrent(&current));
+  h.expect_eq("context of the __device__ variable", owner, current, FindingKind::wrong_context);
+}
+
+CTXSHARE_CASE(runtime_first, primary_context_is_not_a_legacy_context,
+              {.claims = {"RT-LEGACY"}, .source = kInterop}) {
+  CUDA(cudaFree(nullptr));
+  CUcontext current = nullptr;
+  CU(cuCtxGetCurrent(&current));
+  unsigned int version = 0;
+  CU(cuCtxGetApiVersion(current, &version));
+  h.observe("cuCtxGetApiVersion of the primary context", version);
+  h.expect(version != 3010, FindingKind::mismatch, "the runtime's own context has the legacy API version 3010");
+}
+
+CTXSHARE_CASE(runtime_first, legacy_context_is_refused_by_the_runtime,
+              {.claims = {"RT-LEGACY", "DRV-ENTRY"}, .source = kInterop, .verdict = Verdict::diagnostic}) {
+  // The CUDA 3.0 cuCtxCreate made legacy (3010) contexts; a driver may no longer offer it.
+  using LegacyCreate = CUresult(CUDAAPI*)(CUcontext*, unsigned int, CUdevice);
+  auto legacy_create = reinterpret_cast<LegacyCreate>(h.driver_entry_point("cuCtxCreate", 3000));
+  h.observe("legacy cuCtxCreate offered by the driver", legacy_create != nullptr);
+  if (legacy_create == nullptr) return;
+  CUcontext legacy = nullptr;
+  const CUdevice dev = h.device(0);
+  const CUresult created =
+      traced_driver_call("cuCtxCreate (ABI 3000)", [&] { return legacy_create(&legacy, 0, dev); });
+  h.observe("legacy cuCtxCreate result", describe(created));
+  if (created != CUDA_SUCCESS) return;
+  h.own_context(legacy);
+  unsigned int version = 0;
+  CU(cuCtxGetApiVersion(legacy, &version));
+  h.observe("cuCtxGetApiVersion of the context it made", version);
+  void* p = nullptr;
+  const cudaError_t r = cudaMalloc(&p, 256);
+  h.observe("cudaMalloc under it", describe(r));
+  if (r == cudaSuccess) h.own_device_memory(p, 256, Owner::runtime);
+  if (version == 3010) EXPECT_ERROR(cudaErrorIncompatibleDriverContext, r);
 }
 
 }  // namespace ctxshare

@@ -1,5 +1,7 @@
 #include "harness/case.h"
 
+#include "harness/libraries.h"
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -146,12 +148,16 @@ bool expect_error(cudaError_t expected, cudaError_t r, const char* expr, const c
 // The case object
 
 struct Case::Resource {
-  enum Kind { context, primary, stream, event, device_memory, host_memory, module, library } kind;
+  enum Kind { context, primary, stream, event, device_memory, host_memory, module, library, deferred } kind;
   Owner owner = Owner::driver;
   const void* handle = nullptr;
   CUcontext ctx = nullptr;  // the context current when it was handed over
   CUdevice device = 0;
   std::size_t bytes = 0;
+  bool reported_elsewhere = false;  // CU_POINTER_ATTRIBUTE_CONTEXT is `reported`, not ctx
+  CUcontext reported = nullptr;
+  std::string what = {};
+  std::function<CUresult()> release = {};
 };
 
 Case::Case(const CaseDef& def) : def_(def) {
@@ -196,6 +202,18 @@ void Case::observe(std::string_view key, nlohmann::json value) {
   trace::emit({{"ev", "observe"}, {"key", std::string(key)}, {"value", std::move(value)}});
 }
 
+CUresult Case::observe_result(std::string_view key, CUresult r) {
+  observe(key, describe(r));
+  return r;
+}
+
+cudaError_t Case::observe_result(std::string_view key, cudaError_t r) {
+  observe(key, describe(r));
+  trace::Harness by_harness;
+  if (r != cudaSuccess) cudaGetLastError();
+  return r;
+}
+
 std::vector<std::uint32_t> Case::random_words(std::size_t n) {
   std::vector<std::uint32_t> words(n);
   for (auto& w : words) {
@@ -219,6 +237,53 @@ void Case::on_thread(const std::function<void()>& fn) {
   worker.join();
 }
 
+std::string Case::compile(const char* source, const char* name, bool cubin) {
+  int major = 0, minor = 0;
+  CU(cuDeviceGetAttribute(&major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device(0)));
+  CU(cuDeviceGetAttribute(&minor, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device(0)));
+  const std::string arch = std::string("--gpu-architecture=") + (cubin ? "sm_" : "compute_") +
+                           std::to_string(major) + std::to_string(minor);
+  const char* options[] = {arch.c_str(), "-default-device"};
+  nvrtcProgram program = nullptr;
+  NVRTC(nvrtcCreateProgram(&program, source, name, 0, nullptr, nullptr));
+  const nvrtcResult compiled = nvrtcCompileProgram(program, 2, options);
+  std::string out;
+  if (compiled != NVRTC_SUCCESS) {
+    size_t log_size = 0;
+    nvrtcGetProgramLogSize(program, &log_size);
+    std::string log(log_size, '\0');
+    nvrtcGetProgramLog(program, log.data());
+    nvrtcDestroyProgram(&program);
+    record_finding(FindingKind::unexpected_error, std::string("NVRTC could not compile ") + name,
+                   {{"result", status_name(compiled)}, {"log", log}}, nullptr, 0);
+    throw Stop{};
+  }
+  size_t size = 0;
+  if (cubin) {
+    NVRTC(nvrtcGetCUBINSize(program, &size));
+    out.resize(size);
+    NVRTC(nvrtcGetCUBIN(program, out.data()));
+  } else {
+    NVRTC(nvrtcGetPTXSize(program, &size));
+    out.resize(size);
+    NVRTC(nvrtcGetPTX(program, out.data()));
+  }
+  NVRTC(nvrtcDestroyProgram(&program));
+  return out;
+}
+
+void* Case::driver_entry_point(const char* symbol, int version) {
+  trace::Call call(trace::Api::driver, "cuGetProcAddress");
+  void* p = nullptr;
+  CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+  auto get = driver_get_proc_address();
+  const CUresult r = get == nullptr ? CUDA_ERROR_NOT_INITIALIZED : get(symbol, &p, version, 0, &found);
+  call.finish_driver(r);
+  trace::emit({{"ev", "observe"}, {"key", std::string("cuGetProcAddress ") + symbol + " " + std::to_string(version)},
+               {"value", {{"result", driver_error_name(r)}, {"found", static_cast<int>(found)}, {"pointer", describe(p)}}}});
+  return found == CU_GET_PROC_ADDRESS_SUCCESS ? p : nullptr;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The ledger
 
@@ -240,9 +305,12 @@ Ledger Case::ledger() {
   return l;
 }
 
-bool Case::expect_ledger_unchanged(const Ledger& before, std::string_view step) {
+bool Case::expect_ledger_unchanged(const Ledger& before, std::string_view step, bool thread_only) {
   const Ledger after = ledger();
-  if (after == before) return true;
+  const bool same = thread_only ? after.current == before.current && after.current_device == before.current_device &&
+                                      after.runtime_device == before.runtime_device
+                                : after == before;
+  if (same) return true;
   auto as_json = [this](const Ledger& l) {
     std::string current = hex(l.current);
     for (const auto& [ctx, name] : names_)
@@ -264,7 +332,7 @@ void Case::own(Resource r) {
   trace::Harness by_harness;
   cuCtxGetCurrent(&r.ctx);
   if (r.ctx != nullptr) cuCtxGetDevice(&r.device);
-  resources_.push_back(r);
+  resources_.push_back(std::move(r));
 }
 
 void Case::own_context(CUcontext ctx) {
@@ -295,9 +363,23 @@ void Case::own_device_memory(void* p, std::size_t bytes, Owner o) {
   r.bytes = bytes;
   own(r);
 }
+void Case::own_device_memory_reported_in(void* p, std::size_t bytes, Owner o, CUcontext reported) {
+  Resource r{Resource::device_memory, o, p};
+  r.bytes = bytes;
+  r.reported_elsewhere = true;
+  r.reported = reported;
+  own(std::move(r));
+}
 void Case::own_host_memory(void* p, Owner o) { own({Resource::host_memory, o, p}); }
 void Case::own_module(CUmodule m) { own({Resource::module, Owner::driver, m}); }
 void Case::own_library(CUlibrary l) { own({Resource::library, Owner::driver, l}); }
+
+void Case::defer(std::string what, std::function<CUresult()> release) {
+  Resource r{Resource::deferred, Owner::driver, nullptr};
+  r.what = std::move(what);
+  r.release = std::move(release);
+  own(std::move(r));
+}
 
 void Case::forget(const void* handle) {
   auto it = std::find_if(resources_.rbegin(), resources_.rend(), [&](const Resource& r) { return r.handle == handle; });
@@ -387,9 +469,10 @@ bool Case::validate(const Resource& r, std::string_view when) {
       bool ok = expect(by_driver == by_runtime, FindingKind::data_mismatch,
                        "allocation " + hex(r.handle) + " reads differently through the two APIs" + at,
                        {{"cuMemcpyDtoH", by_driver}, {"cudaMemcpy", by_runtime}});
-      return expect(owner == r.ctx, FindingKind::wrong_context,
+      const CUcontext expected = r.reported_elsewhere ? r.reported : r.ctx;
+      return expect(owner == expected, FindingKind::wrong_context,
                     "allocation " + hex(r.handle) + " reports another context" + at,
-                    {{"expected", hex(r.ctx)}, {"observed", hex(owner)}}) && ok;
+                    {{"expected", hex(expected)}, {"observed", hex(owner)}}) && ok;
     }
     case Resource::host_memory: {
       cudaPointerAttributes attrs{};
@@ -406,7 +489,8 @@ bool Case::validate(const Resource& r, std::string_view when) {
     }
     case Resource::module:
     case Resource::library:
-      return true;  // validated by the launches the case makes from them
+    case Resource::deferred:
+      return true;  // validated by what the case does with them
   }
   return true;
 }
@@ -446,6 +530,13 @@ void Case::release(Resource& r) {
       break;
     case Resource::module: check(cuModuleUnload(static_cast<CUmodule>(h)), cudaSuccess, "cuModuleUnload"); break;
     case Resource::library: check(cuLibraryUnload(static_cast<CUlibrary>(h)), cudaSuccess, "cuLibraryUnload"); break;
+    case Resource::deferred: {
+      const CUresult result = r.release();
+      if (result != CUDA_SUCCESS)
+        record_finding(FindingKind::cleanup_failed, "releasing " + r.what + " failed", {{"result", describe(result)}},
+                       nullptr, 0);
+      break;
+    }
   }
 }
 

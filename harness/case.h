@@ -49,6 +49,8 @@ struct CaseSpec {
   int timeout_s = 60;
   bool exclusive = false;           // must have the device to itself (resets, timing)
   std::vector<std::string> variants;  // one case per variant: id family.name.variant
+  // Variables the case's process starts with: what CUDA reads before any call (CUDA_MODULE_LOADING).
+  std::vector<std::pair<std::string, std::string>> environment;
 };
 
 class Case;
@@ -98,10 +100,16 @@ class Case {
                          const std::vector<std::uint32_t>& expected);
   // For Verdict::diagnostic: what happened, as evidence for the results and the table.
   void observe(std::string_view key, nlohmann::json value);
+  // What a call returned, by name, when any result is an answer; a runtime error is then cleared
+  // so that it does not count as left behind. Returns the result.
+  CUresult observe_result(std::string_view key, CUresult r);
+  cudaError_t observe_result(std::string_view key, cudaError_t r);
 
   // What both APIs believe on this thread; a step that changes it unannounced is a finding.
   Ledger ledger();
-  bool expect_ledger_unchanged(const Ledger& before, std::string_view step);
+  // thread_only: compare what this thread sees (current context, devices), not the primary
+  // contexts' state, which another thread may change as documented.
+  bool expect_ledger_unchanged(const Ledger& before, std::string_view step, bool thread_only = false);
   void name_context(CUcontext ctx, std::string name);
 
   // Hand a resource to the harness: it is validated through both APIs at every checkpoint and at the
@@ -112,9 +120,15 @@ class Case {
   void own_event(CUevent event, Owner owner);
   void own_device_memory(CUdeviceptr ptr, std::size_t bytes, Owner owner);
   void own_device_memory(void* ptr, std::size_t bytes, Owner owner);
+  // Memory whose CU_POINTER_ATTRIBUTE_CONTEXT is not the current context by design, as the case
+  // has established: `reported` is what the driver is expected to say (nullptr for none).
+  void own_device_memory_reported_in(void* ptr, std::size_t bytes, Owner owner, CUcontext reported);
   void own_host_memory(void* ptr, Owner owner);  // cudaHostAlloc / cuMemHostAlloc
   void own_module(CUmodule module);
   void own_library(CUlibrary library);
+  // Anything else to release at the end (a registered range, a mapping, a library handle), in the
+  // same newest-first order as the resources above, in the context current now.
+  void defer(std::string what, std::function<CUresult()> release);
   // The case released it itself, or released it on purpose through a reset.
   void forget(const void* handle);
   template <class H>
@@ -127,6 +141,11 @@ class Case {
 
   // Runs fn on a new thread and joins it; a failed CU() there stops only that thread.
   void on_thread(const std::function<void()>& fn);
+
+  // Compiles CUDA C++ at run time with NVRTC for device 0 (the PyCUDA pattern); needs "nvrtc".
+  std::string compile(const char* source, const char* name, bool cubin);
+  // The driver's own entry point, as cuGetProcAddress gives it for an ABI version (traced).
+  void* driver_entry_point(const char* symbol, int version);
 
   // Used by the child: validate, release, and check what was left behind.
   void finish();

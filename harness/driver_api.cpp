@@ -13,6 +13,7 @@ using GetProcAddress = CUresult(CUDAAPI*)(const char*, void**, int, cuuint64_t,
 using GetErrorName = CUresult(CUDAAPI*)(CUresult, const char**);
 
 GetErrorName g_error_name = nullptr;
+GetProcAddress g_get_proc = nullptr;
 
 // cuGetProcAddress wants the name without its ABI suffix: the version picks the ABI.
 constexpr cuuint64_t kStreamFlavour =
@@ -47,6 +48,7 @@ DriverInfo load() {
     return info;
   }
   g_error_name = reinterpret_cast<GetErrorName>(dlsym(handle, "cuGetErrorName"));
+  g_get_proc = get_proc;
   info.loaded = true;
 
   auto resolve = [&](auto& function) {
@@ -83,6 +85,8 @@ const DriverInfo& load_driver() {
   static const DriverInfo info = load();
   return info;
 }
+
+GetProcAddressFn driver_get_proc_address() { return g_get_proc; }
 
 std::string driver_error_name(CUresult r) {
   const char* name = nullptr;

@@ -58,7 +58,11 @@ namespace ctxshare {
   X(cuGraphGetNodes, 10000) X(cuGraphAddKernelNode, 12000) X(cuArrayCreate, 3020)                 \
   X(cuArrayDestroy, 2000) X(cuDeviceGetDevResource, 12040) X(cuDevSmResourceSplitByCount, 12040)  \
   X(cuDevResourceGenerateDesc, 12040) X(cuGreenCtxCreate, 12040) X(cuCtxFromGreenCtx, 12040)      \
-  X(cuGreenCtxDestroy, 12040) X(cuGreenCtxGetDevResource, 12040) X(cuCtxGetDevResource, 12040)
+  X(cuGreenCtxDestroy, 12040) X(cuGreenCtxGetDevResource, 12040) X(cuCtxGetDevResource, 12040)      \
+  X(cuTexObjectCreate, 5000) X(cuTexObjectDestroy, 5000) X(cuSurfObjectCreate, 5000)               \
+  X(cuSurfObjectDestroy, 5000) X(cuMemcpyDtoD, 3020) X(cuMemcpyDtoDAsync, 3020)                    \
+  X(cuMemsetD8Async, 3020) X(cuArrayGetDescriptor, 3020) X(cuStreamGetId, 12000)                   \
+  X(cuMemPoolGetAttribute, 11020) X(cuGraphExecUpdate, 12000) X(cuStreamGetCaptureInfo, 12030)
 
 // A traced driver function: calls the resolved entry point and records the call in the trace.
 template <class Fn>
@@ -96,6 +100,14 @@ class DriverFunction<CUresult(CUDAAPI*)(Args...)> {
 CTXSHARE_DRIVER_FUNCTIONS(CTXSHARE_DECLARE_DRIVER_FUNCTION)
 #undef CTXSHARE_DECLARE_DRIVER_FUNCTION
 
+// A driver call through a pointer the case obtained itself (an older ABI, an entry point under
+// test), traced like the others.
+template <class Call>
+CUresult traced_driver_call(const char* name, Call&& call) {
+  trace::Call record(trace::Api::driver, name);
+  return record.finish_driver(call());
+}
+
 // What load_driver() found; recorded in every result.
 struct DriverInfo {
   bool loaded = false;       // libcuda was opened and cuGetProcAddress found
@@ -110,6 +122,10 @@ struct DriverInfo {
 // Opens libcuda (CTXSHARE_LIBCUDA overrides the name, for tests), resolves every function above and
 // calls cuInit(0). Never throws: a machine without a driver is a normal state.
 const DriverInfo& load_driver();
+
+// cuGetProcAddress itself, untraced; null without a driver.
+using GetProcAddressFn = CUresult(CUDAAPI*)(const char*, void**, int, cuuint64_t, CUdriverProcAddressQueryResult*);
+GetProcAddressFn driver_get_proc_address();
 
 // The driver's name for a result ("CUDA_ERROR_INVALID_CONTEXT"), without tracing.
 std::string driver_error_name(CUresult r);

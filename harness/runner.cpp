@@ -59,7 +59,8 @@ struct Process {
   int event_fd = -1;  // its fd 3, or -1
 };
 
-Process spawn(const std::vector<std::string>& args, bool with_events, std::string* error) {
+Process spawn(const std::vector<std::string>& args, bool with_events, std::string* error,
+              const std::vector<std::pair<std::string, std::string>>& extra_env = {}) {
   int out[2], ev[2] = {-1, -1};
   if (pipe2(out, O_CLOEXEC) != 0 || (with_events && pipe2(ev, O_CLOEXEC) != 0)) {
     *error = std::string("pipe: ") + std::strerror(errno);
@@ -82,8 +83,21 @@ Process spawn(const std::vector<std::string>& args, bool with_events, std::strin
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
+  // The child's environment: ours, with the case's own variables in place of any of the same name.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const bool replaced = std::any_of(extra_env.begin(), extra_env.end(),
+                                      [&](const auto& kv) { return entry.rfind(kv.first + "=", 0) == 0; });
+    if (!replaced) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
   Process p;
-  const int rc = posix_spawn(&p.pid, exe.c_str(), &actions, &attr, argv.data(), environ);
+  const int rc = posix_spawn(&p.pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(out[1]);
@@ -108,7 +122,7 @@ class Running {
     result_.id = def.id;
     start_ = seconds_now();
     std::string error;
-    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error);
+    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, def.spec.environment);
     if (proc_.pid < 0) {
       result_.outcome = Outcome::error;
       result_.reason = error;

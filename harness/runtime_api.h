@@ -51,7 +51,8 @@ class RuntimeFunction {
   X(cudaGraphLaunch) X(cudaGraphDestroy) X(cudaGraphExecDestroy) X(cudaGraphGetNodes)                  \
   X(cudaMallocArray) X(cudaFreeArray) X(cudaMemcpy2DToArray) X(cudaMemcpy2DFromArray)                  \
   X(cudaCreateTextureObject) X(cudaDestroyTextureObject) X(cudaCreateSurfaceObject)                    \
-  X(cudaDestroySurfaceObject) X(cudaDeviceFlushGPUDirectRDMAWrites) X(cudaCtxResetPersistingL2Cache)
+  X(cudaDestroySurfaceObject) X(cudaDeviceFlushGPUDirectRDMAWrites) X(cudaCtxResetPersistingL2Cache)      \
+  X(cudaMemcpyPeer) X(cudaDeviceGetPCIBusId) X(cudaStreamGetId)
 
 #define CTXSHARE_DECLARE_RUNTIME_FUNCTION(fn)                                         \
   inline constexpr RuntimeFunction fn{#fn, [](auto&&... args) -> cudaError_t {        \

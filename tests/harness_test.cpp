@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 
 #include "process.h"
 
@@ -212,6 +214,19 @@ TEST(Listing, EveryConformanceCaseNamesItsClaimsAndNoSelftestIsListed) {
     EXPECT_EQ(c["id"].get<std::string>().rfind(c["family"].get<std::string>() + ".", 0), 0u) << c["id"];
     EXPECT_NE(c["family"], "selftest");
   }
+}
+
+TEST(Listing, EveryReferenceClaimIsCitedAndEveryCitedClaimExists) {
+  std::set<std::string> reference, cited;
+  std::ifstream in(std::string(CTXSHARE_SOURCE_DIR) + "/docs/claims-reference.md");
+  const std::regex claim_line("^- ([A-Z][A-Z0-9-]+):");
+  for (std::string line; std::getline(in, line);)
+    if (std::smatch m; std::regex_search(line, m, claim_line)) reference.insert(m[1]);
+  ASSERT_GE(reference.size(), 30u);
+  for (const auto& c : json::parse(run({kSuite, "list", "--json"}).out))
+    for (const auto& id : c["claims"]) cited.insert(id.get<std::string>());
+  for (const auto& id : reference) EXPECT_TRUE(cited.count(id)) << id << " is cited by no case";
+  for (const auto& id : cited) EXPECT_TRUE(reference.count(id)) << id << " is not in docs/claims-reference.md";
 }
 
 TEST(Listing, VariantsAreCasesOfTheirOwn) {

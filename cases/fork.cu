@@ -1,0 +1,87 @@
+// fork: CUDA state does not survive fork(). What a child gets from each API when its parent
+// initialized CUDA, and whether the parent is unharmed. The child reports through a pipe; the parent
+// waits a bounded time and records a crash or hang of the child as what happened.
+// Source: CUDA Programming Guide, Initialization ("CUDA ... not supported after fork"); cuda.h, cuInit.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "harness/case.h"
+
+namespace ctxshare {
+
+namespace {
+constexpr const char* kFork = "CUDA Programming Guide: CUDA is not supported in a child process created by fork() after initialization";
+
+// Runs child() in a forked process; returns what it wrote, and its fate, as observations.
+void in_forked_child(Case& h, const std::function<std::string()>& child) {
+  int out[2];
+  if (pipe(out) != 0) return h.observe("pipe", "failed");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    trace::open(-1);  // the child's calls are not the parent's trace: it reports through the pipe
+    const std::string said = child();
+    (void)!write(out[1], said.data(), said.size());
+    _exit(0);
+  }
+  close(out[1]);
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      h.observe("child", "hung: killed after 20 s");
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string said(4096, '\0');
+  const ssize_t n = read(out[0], said.data(), said.size());
+  close(out[0]);
+  said.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  if (WIFSIGNALED(status)) h.observe("child", "died of signal " + std::to_string(WTERMSIG(status)));
+  h.observe("child reported", nlohmann::json::parse(said.empty() ? "null" : said, nullptr, false));
+}
+}  // namespace
+
+CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
+              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::diagnostic}) {
+  void* parent_memory = nullptr;
+  CUDA(cudaMalloc(&parent_memory, 4096));
+  h.own_device_memory(parent_memory, 4096, Owner::runtime);
+  in_forked_child(h, [] {
+    void* p = nullptr;
+    CUcontext current = nullptr;
+    const cudaError_t malloc_result = ::cudaMalloc(&p, 256);
+    const CUresult current_result = cuCtxGetCurrent.raw()(&current);
+    return nlohmann::json{{"cudaMalloc", ::cudaGetErrorName(malloc_result)},
+                          {"cuCtxGetCurrent", driver_error_name(current_result)}}.dump();
+  });
+  CUDA(cudaMemset(parent_memory, 7, 4096));  // the parent's CUDA is unharmed
+  CUDA(cudaDeviceSynchronize());
+}
+
+CTXSHARE_CASE(fork, child_of_a_driver_initialized_parent,
+              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::diagnostic}) {
+  CUcontext created = nullptr;
+  CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
+  h.own_context(created);
+  CUdeviceptr parent_memory = 0;
+  CU(cuMemAlloc(&parent_memory, 4096));
+  h.own_device_memory(parent_memory, 4096, Owner::driver);
+  in_forked_child(h, [&] {
+    CUdeviceptr p = 0;
+    const CUresult alloc = cuMemAlloc.raw()(&p, 256);
+    const CUresult memset = cuMemsetD8.raw()(parent_memory, 1, 4096);
+    return nlohmann::json{{"cuMemAlloc", driver_error_name(alloc)}, {"cuMemsetD8 of the parent's memory", driver_error_name(memset)}}
+        .dump();
+  });
+  CU(cuMemsetD8(parent_memory, 3, 4096));
+  CU(cuCtxSynchronize());
+}
+
+}  // namespace ctxshare

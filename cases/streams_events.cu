@@ -1,0 +1,263 @@
+// streams_events: streams and events of one API used by the other, the default streams by all their
+// names, and the rules for events across contexts.
+// Sources: cuda_runtime_api.h, Interactions between CUstream and cudaStream_t / CUevent and
+// cudaEvent_t; cuda.h: cuStreamGetCtx, cuEventRecord, cuStreamWaitEvent, cuLaunchHostFunc.
+#include <atomic>
+#include <string_view>
+
+#include "cases/kernels.cuh"
+#include "harness/case.h"
+
+namespace ctxshare {
+
+namespace {
+constexpr const char* kStreams = "cuda_runtime_api.h, Interactions between CUstream and cudaStream_t; cuda.h: cuStreamGetCtx";
+constexpr const char* kEvents = "cuda.h: cuEventRecord, cuStreamWaitEvent";
+
+CUstream default_stream_named(std::string_view name) {
+  if (name.rfind("zero", 0) == 0) return nullptr;
+  if (name.rfind("cudaStreamLegacy", 0) == 0) return cudaStreamLegacy;
+  if (name.rfind("cudaStreamPerThread", 0) == 0) return cudaStreamPerThread;
+  if (name.rfind("CU_STREAM_LEGACY", 0) == 0) return CU_STREAM_LEGACY;
+  return CU_STREAM_PER_THREAD;
+}
+}  // namespace
+
+CTXSHARE_CASE(streams_events, default_stream_by_every_name_works_through_both_apis,
+              {.claims = {"DRV-STREAM-CTX", "RT-TYPES", "RT-NONPRIMARY"}, .source = kStreams,
+               .variants = {"zero_primary", "cudaStreamLegacy_primary", "cudaStreamPerThread_primary",
+                            "CU_STREAM_LEGACY_primary", "CU_STREAM_PER_THREAD_primary", "zero_created",
+                            "cudaStreamLegacy_created", "cudaStreamPerThread_created", "CU_STREAM_LEGACY_created",
+                            "CU_STREAM_PER_THREAD_created"}}) {
+  const bool created = h.variant().ends_with("_created");
+  CUcontext ctx = nullptr;
+  if (created) {
+    CU(cuCtxCreate(&ctx, nullptr, 0, h.device(0)));
+    h.own_context(ctx);
+  } else {
+    CUDA(cudaSetDevice(0));
+    CU(cuCtxGetCurrent(&ctx));
+  }
+  const CUstream stream = default_stream_named(h.variant());
+  CUcontext stream_ctx = nullptr;
+  CU(cuStreamGetCtx(stream, &stream_ctx));
+  h.expect_eq("cuStreamGetCtx of the default stream", stream_ctx, ctx, FindingKind::wrong_context);
+
+  const std::size_t n = 1 << 16, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::runtime);
+  const auto words = h.random_words(n);
+  CU(cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
+  add_value<<<blocks_for(n), 256, 0, stream>>>(p, 9, n);
+  CUDA(cudaGetLastError());
+  std::vector<std::uint32_t> seen(n);
+  CUDA(cudaMemcpyAsync(seen.data(), p, bytes, cudaMemcpyDeviceToHost, stream));
+  CU(cuStreamSynchronize(stream));
+  CUDA(cudaStreamSynchronize(stream));
+  h.expect_same_words("driver copy, runtime kernel, runtime copy on one default stream", seen, plus(words, 9));
+}
+
+CTXSHARE_CASE(streams_events, driver_stream_serves_runtime_calls,
+              {.claims = {"RT-TYPES", "SEED-MIX"}, .source = kStreams}) {
+  CUDA(cudaSetDevice(0));
+  CUstream stream = nullptr;
+  CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  h.own_stream(stream, Owner::driver);
+  unsigned int flags = 0;
+  CUDA(cudaStreamGetFlags(stream, &flags));
+  h.expect_eq("cudaStreamGetFlags of a CU_STREAM_NON_BLOCKING stream", flags, static_cast<unsigned>(cudaStreamNonBlocking));
+  int device = -1;
+  CUDA(cudaStreamGetDevice(stream, &device));
+  h.expect_eq("cudaStreamGetDevice of a driver stream", device, 0, FindingKind::wrong_device);
+  const std::size_t n = 1 << 16, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMallocAsync(&p, bytes, stream));
+  const auto words = h.random_words(n);
+  CUDA(cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream));
+  add_value<<<blocks_for(n), 256, 0, stream>>>(p, 4, n);
+  CUDA(cudaGetLastError());
+  std::vector<std::uint32_t> seen(n);
+  CUDA(cudaMemcpyAsync(seen.data(), p, bytes, cudaMemcpyDeviceToHost, stream));
+  CUDA(cudaFreeAsync(p, stream));
+  CUDA(cudaStreamSynchronize(stream));
+  h.expect_same_words("runtime allocation, copies and kernel on a driver stream", seen, plus(words, 4));
+}
+
+CTXSHARE_CASE(streams_events, stream_priorities_agree_between_the_apis,
+              {.claims = {"RT-TYPES"}, .source = "cuda.h: cuCtxGetStreamPriorityRange, cuStreamGetPriority"}) {
+  CUDA(cudaSetDevice(0));
+  int rt_least = 0, rt_greatest = 0, drv_least = 0, drv_greatest = 0;
+  CUDA(cudaDeviceGetStreamPriorityRange(&rt_least, &rt_greatest));
+  CU(cuCtxGetStreamPriorityRange(&drv_least, &drv_greatest));
+  h.expect_eq("least priority, runtime against driver", rt_least, drv_least);
+  h.expect_eq("greatest priority, runtime against driver", rt_greatest, drv_greatest);
+  cudaStream_t by_runtime = nullptr;
+  CUDA(cudaStreamCreateWithPriority(&by_runtime, cudaStreamDefault, rt_greatest));
+  h.own_stream(by_runtime, Owner::runtime);
+  CUstream by_driver = nullptr;
+  CU(cuStreamCreateWithPriority(&by_driver, CU_STREAM_DEFAULT, drv_least));
+  h.own_stream(by_driver, Owner::driver);
+  int seen = 0;
+  CU(cuStreamGetPriority(by_runtime, &seen));
+  h.expect_eq("cuStreamGetPriority of a runtime stream", seen, rt_greatest);
+  CUDA(cudaStreamGetPriority(by_driver, &seen));
+  h.expect_eq("cudaStreamGetPriority of a driver stream", seen, drv_least);
+}
+
+CTXSHARE_CASE(streams_events, runtime_event_orders_a_driver_stream,
+              {.claims = {"RT-TYPES", "DRV-EVENT-XCTX"}, .source = kEvents}) {
+  CUDA(cudaSetDevice(0));
+  cudaStream_t producer = nullptr;
+  CUDA(cudaStreamCreateWithFlags(&producer, cudaStreamNonBlocking));
+  h.own_stream(producer, Owner::runtime);
+  CUstream consumer = nullptr;
+  CU(cuStreamCreate(&consumer, CU_STREAM_NON_BLOCKING));
+  h.own_stream(consumer, Owner::driver);
+  cudaEvent_t ready = nullptr;
+  CUDA(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
+  h.own_event(ready, Owner::runtime);
+  const std::size_t n = 1 << 22, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::runtime);
+  const std::uint32_t seed = h.random_words(1)[0];
+  fill_pattern<<<blocks_for(n), 256, 0, producer>>>(p, seed, n);
+  CUDA(cudaGetLastError());
+  CUDA(cudaEventRecord(ready, producer));
+  CU(cuStreamWaitEvent(consumer, ready, 0));
+  std::vector<std::uint32_t> seen(n);
+  CU(cuMemcpyDtoHAsync(seen.data(), reinterpret_cast<CUdeviceptr>(p), bytes, consumer));
+  CU(cuStreamSynchronize(consumer));
+  h.expect_same_words("a driver stream's copy ordered after a runtime kernel by a runtime event", seen, pattern(seed, n));
+}
+
+CTXSHARE_CASE(streams_events, driver_events_timed_by_the_runtime,
+              {.claims = {"RT-TYPES"}, .source = "cuda_runtime_api.h, Interactions between CUevent and cudaEvent_t"}) {
+  CUDA(cudaSetDevice(0));
+  CUevent start = nullptr, stop = nullptr;
+  CU(cuEventCreate(&start, CU_EVENT_DEFAULT));
+  h.own_event(start, Owner::driver);
+  CU(cuEventCreate(&stop, CU_EVENT_DEFAULT));
+  h.own_event(stop, Owner::driver);
+  const std::size_t n = 1 << 22;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, n * 4));
+  h.own_device_memory(p, n * 4, Owner::runtime);
+  CUDA(cudaEventRecord(start, nullptr));
+  fill_pattern<<<blocks_for(n), 256>>>(p, 3, n);
+  CUDA(cudaGetLastError());
+  CUDA(cudaEventRecord(stop, nullptr));
+  CUDA(cudaEventSynchronize(stop));
+  float ms = -1;
+  CUDA(cudaEventElapsedTime(&ms, start, stop));
+  h.expect(ms > 0, FindingKind::mismatch, "elapsed time of a kernel between two driver events, by the runtime", {{"ms", ms}});
+}
+
+CTXSHARE_CASE(streams_events, stream_waits_on_an_event_of_another_context,
+              {.claims = {"DRV-EVENT-XCTX"}, .source = kEvents}) {
+  CUcontext producer_ctx = nullptr, consumer_ctx = nullptr;
+  CU(cuCtxCreate(&producer_ctx, nullptr, 0, h.device(0)));
+  h.own_context(producer_ctx);
+  CUevent ready = nullptr;
+  CU(cuEventCreate(&ready, CU_EVENT_DISABLE_TIMING));
+  h.own_event(ready, Owner::driver);
+  const std::size_t n = 1 << 22, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::runtime);
+  const std::uint32_t seed = h.random_words(1)[0];
+  fill_pattern<<<blocks_for(n), 256>>>(p, seed, n);
+  CUDA(cudaGetLastError());
+  CU(cuEventRecord(ready, nullptr));
+
+  CU(cuCtxCreate(&consumer_ctx, nullptr, 0, h.device(0)));
+  h.own_context(consumer_ctx);
+  cudaStream_t consumer = nullptr;
+  CUDA(cudaStreamCreate(&consumer));
+  h.own_stream(consumer, Owner::runtime);
+  CUDA(cudaStreamWaitEvent(consumer, ready, 0));  // waiting across contexts is allowed
+  std::vector<std::uint32_t> seen(n);
+  CUDA(cudaMemcpyAsync(seen.data(), p, bytes, cudaMemcpyDeviceToHost, consumer));
+  CUDA(cudaStreamSynchronize(consumer));
+  h.expect_same_words("data ordered by an event of another context", seen, pattern(seed, n));
+}
+
+CTXSHARE_CASE(streams_events, event_recorded_on_a_stream_of_another_context_fails,
+              {.claims = {"DRV-EVENT-XCTX"}, .source = kEvents, .verdict = Verdict::fails,
+               .expected_error = "CUDA_ERROR_INVALID_HANDLE / cudaErrorInvalidResourceHandle",
+               .variants = {"cuEventRecord", "cudaEventRecord"}}) {
+  CUcontext first = nullptr, second = nullptr;
+  CU(cuCtxCreate(&first, nullptr, 0, h.device(0)));
+  h.own_context(first);
+  CUevent event = nullptr;
+  CU(cuEventCreate(&event, CU_EVENT_DEFAULT));
+  h.own_event(event, Owner::driver);
+  CU(cuCtxCreate(&second, nullptr, 0, h.device(0)));
+  h.own_context(second);
+  CUstream stream = nullptr;
+  CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  h.own_stream(stream, Owner::driver);
+  if (h.variant() == "cuEventRecord") EXPECT_ERROR(CUDA_ERROR_INVALID_HANDLE, cuEventRecord(event, stream));
+  else EXPECT_ERROR(cudaErrorInvalidResourceHandle, cudaEventRecord(event, stream));
+}
+
+CTXSHARE_CASE(streams_events, stream_of_another_context_used_while_one_is_current,
+              {.claims = {"DRV-STREAM-CTX", "RT-CURRENT"}, .source = kStreams, .verdict = Verdict::diagnostic,
+               .variants = {"cudaMemcpyAsync", "kernel_launch", "cuMemcpyHtoDAsync"}}) {
+  CUcontext owner_ctx = nullptr, other = nullptr;
+  CU(cuCtxCreate(&owner_ctx, nullptr, 0, h.device(0)));
+  h.own_context(owner_ctx);
+  CUstream stream = nullptr;
+  CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+  h.own_stream(stream, Owner::driver);
+  const std::size_t n = 4096, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::runtime);
+  CU(cuCtxCreate(&other, nullptr, 0, h.device(0)));  // now current; the stream belongs to owner_ctx
+  h.own_context(other);
+  const auto words = h.random_words(n);
+  if (h.variant() == "cudaMemcpyAsync")
+    h.observe_result("cudaMemcpyAsync on another context's stream",
+                     cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream));
+  else if (h.variant() == "cuMemcpyHtoDAsync")
+    h.observe_result("cuMemcpyHtoDAsync on another context's stream",
+                     cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
+  else {
+    add_value<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
+    h.observe_result("kernel launch on another context's stream", cudaGetLastError());
+  }
+  h.observe_result("cuStreamSynchronize of it afterwards", cuStreamSynchronize(stream));
+}
+
+namespace {
+void CUDA_CB mark_done(void* flag) { static_cast<std::atomic<int>*>(flag)->store(1); }
+}  // namespace
+
+CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_stream,
+              {.claims = {"RT-TYPES"}, .source = "cuda.h: cuLaunchHostFunc; cuda_runtime_api.h: cudaLaunchHostFunc",
+               .variants = {"cuLaunchHostFunc_on_runtime_stream", "cudaLaunchHostFunc_on_driver_stream"}}) {
+  CUDA(cudaSetDevice(0));
+  CUstream stream = nullptr;
+  if (h.variant() == "cuLaunchHostFunc_on_runtime_stream") {
+    CUDA(cudaStreamCreate(&stream));
+    h.own_stream(stream, Owner::runtime);
+  } else {
+    CU(cuStreamCreate(&stream, CU_STREAM_DEFAULT));
+    h.own_stream(stream, Owner::driver);
+  }
+  const std::size_t n = 1 << 22;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, n * 4));
+  h.own_device_memory(p, n * 4, Owner::runtime);
+  fill_pattern<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
+  CUDA(cudaGetLastError());
+  std::atomic<int> done{0};
+  if (h.variant() == "cuLaunchHostFunc_on_runtime_stream") CU(cuLaunchHostFunc(stream, mark_done, &done));
+  else CUDA(cudaLaunchHostFunc(stream, mark_done, &done));
+  CU(cuStreamSynchronize(stream));
+  h.expect_eq("the host function ran before the stream drained", done.load(), 1);
+}
+
+}  // namespace ctxshare
