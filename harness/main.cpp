@@ -9,10 +9,14 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "harness/catalog.h"
 #include "harness/environment.h"
+#include "harness/expectations.h"
+#include "harness/reports.h"
 #include "harness/runner.h"
 
 namespace ctxshare {
@@ -71,15 +75,21 @@ int list_command(const ListArgs& a) {
 
 struct RunArgs {
   std::vector<std::string> patterns, labels;
-  std::string json_path, junit_path;
+  std::string json_path, junit_path, expectations_path;
   double timeout_s = 0;
   int jobs = 1, reruns = 0, skip_exit_code = -1;
 };
 
 void print_result(const CaseResult& r, size_t done, size_t total) {
+  if (!r.expected.is_null() && r.outcome == Outcome::xfail) {
+    std::printf("[%zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", done, total, "xfail", r.id.c_str(), r.duration_s,
+                r.expected.value("reason", "").c_str(), r.expected.value("entry", "").c_str());
+    return;
+  }
   const int width = static_cast<int>(std::to_string(total).size());
   std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n", width, done, total, to_string(r.outcome), r.id.c_str(), r.duration_s);
   if (r.outcome == Outcome::skipped) std::printf("    %s\n", r.reason.c_str());
+  if (r.outcome == Outcome::xpass) std::printf("    %s\n", r.reason.c_str());
   if (acceptable(r.outcome) && r.outcome != Outcome::flaky) return;
   int shown = 0;
   for (const auto& f : r.findings) {
@@ -111,11 +121,23 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
     if (!path->empty())
       if (std::string why = check_writable(*path); !why.empty()) return bad_input(why);
 
+  Expectations expectations;
+  if (!a.expectations_path.empty()) {
+    std::vector<std::string> ids;
+    for (const auto& d : cases()) ids.push_back(d.id);
+    if (std::string why = expectations.load(a.expectations_path, ids); !why.empty()) return bad_input(why);
+  }
+  // Expectations are keyed by driver and GPU, so the environment comes first when there are any.
+  const nlohmann::json env = !expectations.empty() || !a.json_path.empty() ? environment() : nlohmann::json();
+
   RunOptions options;
   options.jobs = a.jobs;
   options.timeout_s = a.timeout_s;
   options.reruns = a.reruns;
-  options.on_result = print_result;
+  options.on_result = [&](CaseResult& r, size_t done, size_t total) {
+    expectations.apply(r, env);
+    print_result(r, done, total);
+  };
   const auto start = std::chrono::steady_clock::now();
   const auto results = run_cases(selected, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -142,7 +164,7 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
                             {"command", argv},
                             {"jobs", a.jobs},
                             {"wall_s", wall},
-                            {"environment", environment()},
+                            {"environment", env},
                             {"summary", count},
                             {"cases", nlohmann::json::array()}};
       for (const auto& r : results) {
@@ -189,6 +211,28 @@ int env_command(bool json) {
   return 0;
 }
 
+int diff_command(const std::string& old_path, const std::string& new_path) {
+  ResultFile old_run, new_run;
+  for (auto [path, out] : {std::pair{&old_path, &old_run}, std::pair{&new_path, &new_run}})
+    if (std::string why = load_results(*path, out); !why.empty()) return bad_input(why);
+  const DiffReport report = diff_runs(old_run, new_run);
+  std::fputs(report.text.c_str(), stdout);
+  return report.regressions > 0 ? 1 : 0;
+}
+
+int matrix_command(const std::vector<std::string>& paths, const std::string& out_dir, const std::string& claims_path) {
+  std::vector<ResultFile> runs(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (std::string why = load_results(paths[i], &runs[i]); !why.empty()) return bad_input(why);
+  std::ifstream in(claims_path);
+  if (!in) return bad_input(claims_path + ": cannot be read");
+  std::stringstream claims;
+  claims << in.rdbuf();
+  if (std::string why = write_matrix(runs, claims.str(), out_dir); !why.empty()) return bad_input(why);
+  std::printf("ctxshare: wrote patterns.md, claims.md and matrix.html in %s from %zu runs\n", out_dir.c_str(), runs.size());
+  return 0;
+}
+
 }  // namespace
 }  // namespace ctxshare
 
@@ -215,6 +259,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--reruns", run.reruns, "re-run a failed case up to N times; one that then passes is flaky")
       ->check(CLI::Range(0, 10));
   run_cmd->add_option("--json", run.json_path, "write the results as JSON");
+  run_cmd->add_option("--expectations", run.expectations_path,
+                      "known outcomes by driver, GPU and variant (docs/expectations.md): known failures become xfail");
   run_cmd->add_option("--junit", run.junit_path, "write the results as JUnit XML");
   run_cmd->add_option("--skip-exit-code", run.skip_exit_code,
                       "exit with this code when every selected case was skipped (ctest's SKIP_RETURN_CODE)")
@@ -223,6 +269,18 @@ int main(int argc, char** argv) {
   bool env_json = false;
   auto* env_cmd = app.add_subcommand("env", "the driver, runtime, GPUs and variables, as for a bug report");
   env_cmd->add_flag("--json", env_json, "as JSON");
+
+  std::string diff_old, diff_new;
+  auto* diff_cmd = app.add_subcommand("diff", "what changed between two runs; exit 1 on regressions");
+  diff_cmd->add_option("old", diff_old, "the earlier result file")->required();
+  diff_cmd->add_option("new", diff_new, "the later result file")->required();
+
+  std::vector<std::string> matrix_runs;
+  std::string matrix_out, matrix_claims = "docs/claims-reference.md";
+  auto* matrix_cmd = app.add_subcommand("matrix", "the supported-patterns table, claims page and HTML matrix from result files");
+  matrix_cmd->add_option("results", matrix_runs, "result files from `ctxshare run --json`")->required();
+  matrix_cmd->add_option("--out", matrix_out, "directory to write patterns.md, claims.md and matrix.html")->required();
+  matrix_cmd->add_option("--claims", matrix_claims, "the claims reference (default: docs/claims-reference.md)");
 
   std::string child_case;
   int event_fd = -1;
@@ -243,6 +301,8 @@ int main(int argc, char** argv) {
   if (*list_cmd) return list_command(list);
   if (*run_cmd) return run_command(run, args);
   if (*env_cmd) return env_command(env_json);
+  if (*diff_cmd) return diff_command(diff_old, diff_new);
+  if (*matrix_cmd) return matrix_command(matrix_runs, matrix_out, matrix_claims);
   if (*case_cmd) {
     const CaseDef* def = find_case(child_case);
     if (def == nullptr) return bad_input("unknown case '" + child_case + "'");

@@ -34,7 +34,9 @@ std::optional<Outcome> outcome_from_string(std::string_view s) {
 }
 
 bool acceptable(Outcome o) {
-  return o == Outcome::passed || o == Outcome::skipped || o == Outcome::xfail || o == Outcome::flaky;
+  // An unexpected pass is news (a driver fixed something), not a failure; the summary shows it.
+  return o == Outcome::passed || o == Outcome::skipped || o == Outcome::xfail || o == Outcome::xpass ||
+         o == Outcome::flaky;
 }
 
 nlohmann::json to_json(const CaseResult& r) {
@@ -52,6 +54,7 @@ nlohmann::json to_json(const CaseResult& r) {
   if (r.signal != 0) j["signal"] = r.signal;
   if (!r.driver.is_null()) j["driver"] = r.driver;
   if (!r.rerun_outcomes.empty()) j["reruns"] = r.rerun_outcomes;
+  if (!r.expected.is_null()) j["expected"] = r.expected;
   return j;
 }
 

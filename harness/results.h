@@ -32,6 +32,7 @@ struct CaseResult {
   std::string output_tail;            // the end of the child's stdout and stderr
   long long output_bytes = 0;
   std::vector<std::string> rerun_outcomes;
+  nlohmann::json expected;            // the expectation entry that applied, if any
 };
 
 nlohmann::json to_json(const CaseResult& r);

@@ -16,7 +16,8 @@ struct RunOptions {
   int jobs = 1;
   double timeout_s = 0;  // 0: each case's own timeout
   int reruns = 0;        // re-run a failed, crashed or timed-out case up to this many times
-  std::function<void(const CaseResult&, std::size_t done, std::size_t total)> on_result;
+  // Called as each case ends, in the order they end; it may amend the result (expectations).
+  std::function<void(CaseResult&, std::size_t done, std::size_t total)> on_result;
 };
 
 std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options);

@@ -1,0 +1,166 @@
+// Tests of what is made from results, with no GPU: expectations, diff, matrix.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "harness/expectations.h"
+#include "process.h"
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kSelftest = CTXSHARE_SELFTEST_EXE;
+const std::map<std::string, std::string> kNoDriver = {{"CTXSHARE_LIBCUDA", "/nonexistent/libcuda.so.1"}};
+
+std::string write(const TempDir& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir.file(name)) << text;
+  return dir.file(name);
+}
+
+json case_result(const std::string& id, const std::string& outcome, std::vector<std::string> finding_kinds = {}) {
+  json c = {{"id", id}, {"outcome", outcome}, {"findings", json::array()},
+            {"case", {{"family", id.substr(0, id.find('.'))}, {"claims", {"RT-PRIMARY"}}, {"verdict", "works"}}}};
+  for (const auto& k : finding_kinds) c["findings"].push_back({{"kind", k}, {"message", k + " happened"}});
+  if (outcome == "crash") c["reason"] = "SIGSEGV during cuStreamQuery (call 3, thread 0)";
+  return c;
+}
+
+json run_doc(const std::string& driver, std::vector<json> cases) {
+  return {{"schema", "ctxshare-results"},
+          {"schema_version", 1},
+          {"started", "2026-01-01T00:00:00Z"},
+          {"environment",
+           {{"build", {{"variant", "cuda13.0.88"}}},
+            {"cuda", {{"driver", {{"nvml_version", driver}, {"version", 13000}}}, {"devices", {{{"name", "Test GPU"}}}}}}}},
+          {"summary", {{"passed", 1}}},
+          {"cases", cases}};
+}
+
+}  // namespace
+
+TEST(Versions, CompareNumericallyByComponent) {
+  EXPECT_EQ(ctxshare::compare_versions("580.95.05", "580.159.04"), -1);
+  EXPECT_EQ(ctxshare::compare_versions("13000", "12090"), 1);
+  EXPECT_EQ(ctxshare::compare_versions("580.159", "580.159.0"), 0);
+  EXPECT_FALSE(ctxshare::compare_versions("580.x", "580").has_value());
+}
+
+TEST(Expectations, KnownFailureIsXfailAndAKnownFailureThatPassesIsXpass) {
+  TempDir tmp;
+  const std::string file = write(tmp, "known.txt",
+                                 "# known outcomes\n"
+                                 "selftest.records_mismatch failed -- https://example.invalid/bug#1\n"
+                                 "selftest.passes failed -- was broken, maybe fixed\n");
+  const Ran r = run({kSelftest, "run", "selftest.records_mismatch", "selftest.passes", "--expectations", file, "--json",
+                     tmp.file("r.json")},
+                    kNoDriver);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json results = json::parse(read_file(tmp.file("r.json")));
+  EXPECT_EQ(results["cases"][1]["id"], "selftest.records_mismatch");
+  EXPECT_EQ(results["cases"][1]["outcome"], "xfail");
+  EXPECT_EQ(results["cases"][1]["expected"]["reason"], "https://example.invalid/bug#1");
+  EXPECT_EQ(results["cases"][1]["expected"]["entry"], file + ":2");
+  EXPECT_EQ(results["cases"][0]["outcome"], "xpass");
+  EXPECT_NE(r.out.find("expected failed (was broken, maybe fixed), but passed"), std::string::npos) << r.out;
+}
+
+TEST(Expectations, NewFailuresStillFailAndConditionsNarrowEntries) {
+  TempDir tmp;
+  // The entry is for another driver: with no driver at all it cannot match.
+  const std::string file = write(tmp, "known.txt", "selftest.records_mismatch failed driver=580- -- only on 580\n"
+                                                   "selftest.segfaults crash gpu=*H100* -- only on H100\n");
+  const Ran r = run({kSelftest, "run", "selftest.records_mismatch", "selftest.segfaults", "--expectations", file}, kNoDriver);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("failed   selftest.records_mismatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("crash    selftest.segfaults"), std::string::npos) << r.out;
+}
+
+TEST(Expectations, BadFilesAreRejectedWithFileAndLine) {
+  TempDir tmp;
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"selftest.nothing failed -- x\n", ":1: no case matches 'selftest.nothing'"},
+      {"# c\nselftest.passes failed driver=abc -- x\n", ":2: malformed driver range 'abc'"},
+      {"selftest.passes failed driver=590-580 -- x\n", ":1: malformed driver range '590-580'"},
+      {"selftest.passes failed -- x\nselftest.passes failed -- y\n", ":2: duplicates the entry at"},
+      {"selftest.passes failed\n", ":1: an entry needs a reason"},
+      {"selftest.passes sometimes -- x\n", ":1: 'sometimes' is not an outcome"},
+      {"selftest.passes failed colour=red -- x\n", ":1: unknown condition 'colour'"},
+  };
+  for (const auto& [text, words] : bad) {
+    const std::string file = write(tmp, "bad.txt", text);
+    const Ran r = run({kSelftest, "run", "selftest.passes", "--expectations", file});
+    EXPECT_EQ(r.exit_code, 2) << text;
+    EXPECT_NE(r.err.find(file + words), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_EQ(run({kSelftest, "run", "selftest.passes", "--expectations", tmp.file("missing.txt")}).exit_code, 2);
+}
+
+TEST(Diff, NamesRegressionsFixesChangesAndCasesAddedOrRemoved) {
+  TempDir tmp;
+  const std::string old_run = write(tmp, "old.json",
+                                    run_doc("580.95.05", {case_result("a.crashes_now", "passed"), case_result("a.fixed", "failed", {"mismatch"}),
+                                                          case_result("a.removed", "passed"),
+                                                          case_result("a.other_finding", "failed", {"mismatch"}),
+                                                          case_result("a.now_skipped", "passed")})
+                                        .dump());
+  const std::string new_run = write(tmp, "new.json",
+                                    run_doc("580.159.04", {case_result("a.crashes_now", "crash"), case_result("a.fixed", "passed"),
+                                                           case_result("a.added", "passed"),
+                                                           case_result("a.other_finding", "failed", {"wrong_error"}),
+                                                           case_result("a.now_skipped", "skipped")})
+                                        .dump());
+  const Ran r = run({kSelftest, "diff", old_run, new_run});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_NE(r.out.find("driver     580.95.05"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("580.159.04"), std::string::npos);
+  EXPECT_NE(r.out.find("regressions (1)\n  a.crashes_now: passed -> crash (SIGSEGV during cuStreamQuery"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fixed (1)\n  a.fixed: failed -> passed"), std::string::npos);
+  EXPECT_NE(r.out.find("changed (1)\n  a.now_skipped: passed -> skipped"), std::string::npos);
+  EXPECT_NE(r.out.find("findings changed (1)\n  a.other_finding: failed, findings mismatch -> wrong_error"), std::string::npos);
+  EXPECT_NE(r.out.find("added (1)\n  a.added: passed"), std::string::npos);
+  EXPECT_NE(r.out.find("removed (1)\n  a.removed: was passed"), std::string::npos);
+  // No regression the other way round for the crash, and a run against itself is clean.
+  EXPECT_EQ(run({kSelftest, "diff", new_run, new_run}).exit_code, 0);
+}
+
+TEST(Diff, BadOrForeignFilesGetAOneLineError) {
+  TempDir tmp;
+  const std::string good = write(tmp, "good.json", run_doc("1", {case_result("a.b", "passed")}).dump());
+  for (const auto& [text, words] : std::vector<std::pair<std::string, std::string>>{
+           {"{not json", "not JSON"},
+           {R"({"results": []})", "not a ctxshare result file"},
+           {R"({"schema": "ctxshare-results", "schema_version": 99, "cases": []})", "schema version 99 is newer"},
+           {R"({"schema": "ctxshare-results", "schema_version": 1, "cases": [{"id": "x", "outcome": "great"}]})", "unknown outcome"}}) {
+    const std::string bad = write(tmp, "bad.json", text);
+    const Ran r = run({kSelftest, "diff", good, bad});
+    EXPECT_EQ(r.exit_code, 2) << text;
+    EXPECT_NE(r.err.find(words), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
+  TempDir tmp;
+  const std::string one = write(tmp, "one.json", run_doc("580.95.05", {case_result("fam.case_a", "passed"), case_result("fam.case_b", "crash")}).dump());
+  const std::string two = write(tmp, "two.json", run_doc("580.159.04", {case_result("fam.case_a", "failed", {"wrong_context"})}).dump());
+  const std::string claims = write(tmp, "claims.md", "- RT-PRIMARY: one context per device.\n- RT-OTHER: nobody cites this.\n");
+  std::filesystem::create_directory(tmp.file("out"));
+  const Ran r = run({kSelftest, "matrix", one, two, "--out", tmp.file("out"), "--claims", claims});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string md = read_file(tmp.file("out/patterns.md"));
+  EXPECT_NE(md.find("| `fam.case_a` | RT-PRIMARY | works | works | diverges: wrong_context |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crash: SIGSEGV during cuStreamQuery (call 3, thread 0) | not run |"),
+            std::string::npos) << md;
+  const std::string cm = read_file(tmp.file("out/claims.md"));
+  EXPECT_NE(cm.find("| **on this run** | **diverges in 1 of 2** | **diverges in 1 of 1** |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("## RT-OTHER"), std::string::npos);
+  const std::string page = read_file(tmp.file("out/matrix.html"));
+  EXPECT_NE(page.find("<td class=\"crash\">"), std::string::npos);
+  EXPECT_NE(page.find("<td class=\"diverges\"><details><summary>diverges: wrong_context</summary><pre>wrong_context: wrong_context happened"),
+            std::string::npos) << page;
+  EXPECT_EQ(run({kSelftest, "matrix", one, "--out", tmp.file("nowhere"), "--claims", claims}).exit_code, 2);
+}
