@@ -56,9 +56,9 @@ CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
   in_forked_child(h, [] {
     void* p = nullptr;
     CUcontext current = nullptr;
-    const cudaError_t malloc_result = ::cudaMalloc(&p, 256);
-    const CUresult current_result = cuCtxGetCurrent.raw()(&current);
-    return nlohmann::json{{"cudaMalloc", ::cudaGetErrorName(malloc_result)},
+    const cudaError_t malloc_result = cudaMalloc(&p, 256);
+    const CUresult current_result = cuCtxGetCurrent(&current);
+    return nlohmann::json{{"cudaMalloc", cudaGetErrorName(malloc_result)},
                           {"cuCtxGetCurrent", driver_error_name(current_result)}}.dump();
   });
   CUDA(cudaMemset(parent_memory, 7, 4096));  // the parent's CUDA is unharmed
@@ -75,8 +75,8 @@ CTXSHARE_CASE(fork, child_of_a_driver_initialized_parent,
   h.own_device_memory(parent_memory, 4096, Owner::driver);
   in_forked_child(h, [&] {
     CUdeviceptr p = 0;
-    const CUresult alloc = cuMemAlloc.raw()(&p, 256);
-    const CUresult memset = cuMemsetD8.raw()(parent_memory, 1, 4096);
+    const CUresult alloc = cuMemAlloc(&p, 256);
+    const CUresult memset = cuMemsetD8(parent_memory, 1, 4096);
     return nlohmann::json{{"cuMemAlloc", driver_error_name(alloc)}, {"cuMemsetD8 of the parent's memory", driver_error_name(memset)}}
         .dump();
   });

@@ -1,6 +1,7 @@
 # Writes one CTest test per case from `ctxshare list --json`: run in its own process through the
 # runner (which classifies crashes and hangs), labelled by family, skipped with exit code 77.
 # Run as: cmake -D EXE=<ctxshare> -D OUT=<file> -P discover_cases.cmake
+cmake_minimum_required(VERSION 3.25...4.4)
 execute_process(COMMAND "${EXE}" list --json OUTPUT_VARIABLE listing RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "ctxshare list --json failed (${rc}): ${err}")
@@ -13,6 +14,7 @@ if(count GREATER 0)
     string(JSON id GET "${listing}" ${i} id)
     string(JSON timeout GET "${listing}" ${i} timeout_s)
     string(JSON exclusive GET "${listing}" ${i} exclusive)
+    string(JSON devices GET "${listing}" ${i} needs devices)
     string(JSON nlabels LENGTH "${listing}" ${i} labels)
     set(labels "")
     math(EXPR lastlabel "${nlabels} - 1")
@@ -26,6 +28,10 @@ if(count GREATER 0)
     string(APPEND script "set_tests_properties([=[${id}]=] PROPERTIES LABELS \"${labels}\" TIMEOUT ${ctest_timeout} SKIP_RETURN_CODE 77")
     if(exclusive)
       string(APPEND script " RUN_SERIAL TRUE")
+    endif()
+    # With `ctest --resource-spec-file`, one slot of each GPU the case needs; ignored without one.
+    if(devices GREATER 0)
+      string(APPEND script " RESOURCE_GROUPS \"${devices},gpus:1\"")
     endif()
     string(APPEND script ")\n")
   endforeach()

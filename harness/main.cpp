@@ -17,6 +17,7 @@
 #include "harness/environment.h"
 #include "harness/expectations.h"
 #include "harness/reports.h"
+#include "harness/repro.h"
 #include "harness/runner.h"
 
 namespace ctxshare {
@@ -233,6 +234,25 @@ int matrix_command(const std::vector<std::string>& paths, const std::string& out
   return 0;
 }
 
+int repro_command(const std::string& id, const std::string& out_dir, const std::string& results_path) {
+  const CaseDef* def = find_case(id);
+  if (def == nullptr) return bad_input("unknown case '" + id + "' (ctxshare list shows the cases)");
+  nlohmann::json result, env;
+  if (!results_path.empty()) {
+    ResultFile run;
+    if (std::string why = load_results(results_path, &run); !why.empty()) return bad_input(why);
+    for (const auto& c : run.doc["cases"])
+      if (c["id"] == id) result = c;
+    if (result.is_null()) return bad_input(results_path + ": has no result for " + id);
+    env = run.doc.value("environment", nlohmann::json::object());
+  } else {
+    env = environment();
+  }
+  if (std::string why = export_repro(*def, out_dir, result, env); !why.empty()) return bad_input(why);
+  std::printf("ctxshare: wrote the reproducer of %s in %s (build: sh %s/build.sh)\n", id.c_str(), out_dir.c_str(), out_dir.c_str());
+  return 0;
+}
+
 }  // namespace
 }  // namespace ctxshare
 
@@ -282,6 +302,12 @@ int main(int argc, char** argv) {
   matrix_cmd->add_option("--out", matrix_out, "directory to write patterns.md, claims.md and matrix.html")->required();
   matrix_cmd->add_option("--claims", matrix_claims, "the claims reference (default: docs/claims-reference.md)");
 
+  std::string repro_case, repro_out, repro_results;
+  auto* repro_cmd = app.add_subcommand("repro", "a standalone reproducer of one case, with a report draft, for a vendor");
+  repro_cmd->add_option("case", repro_case, "the case id")->required();
+  repro_cmd->add_option("--out", repro_out, "directory to write it in")->required();
+  repro_cmd->add_option("--results", repro_results, "a result file whose run of the case fills in the report");
+
   std::string child_case;
   int event_fd = -1;
   auto* case_cmd = app.add_subcommand("__case", "")->group("");  // the child: one case, this process
@@ -303,6 +329,7 @@ int main(int argc, char** argv) {
   if (*env_cmd) return env_command(env_json);
   if (*diff_cmd) return diff_command(diff_old, diff_new);
   if (*matrix_cmd) return matrix_command(matrix_runs, matrix_out, matrix_claims);
+  if (*repro_cmd) return repro_command(repro_case, repro_out, repro_results);
   if (*case_cmd) {
     const CaseDef* def = find_case(child_case);
     if (def == nullptr) return bad_input("unknown case '" + child_case + "'");

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -115,6 +116,28 @@ Process spawn(const std::vector<std::string>& args, bool with_events, std::strin
   return p;
 }
 
+// Under `ctest --resource-spec-file`, the GPUs ctest allotted to this test (CTEST_RESOURCE_GROUP_*)
+// become the child's CUDA_VISIBLE_DEVICES, so that parallel tests never share a device beyond its slots.
+std::vector<std::pair<std::string, std::string>> child_environment(const CaseSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> env = spec.environment;
+  const char* count = std::getenv("CTEST_RESOURCE_GROUP_COUNT");
+  const bool case_sets_it = std::any_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "CUDA_VISIBLE_DEVICES"; });
+  if (count == nullptr || case_sets_it) return env;
+  std::string devices;
+  for (int i = 0; i < std::atoi(count); ++i) {
+    const char* gpus = std::getenv(("CTEST_RESOURCE_GROUP_" + std::to_string(i) + "_GPUS").c_str());
+    if (gpus == nullptr) continue;
+    // "id:0,slots:1" (one entry per group of this type)
+    std::string text = gpus;
+    for (size_t at = text.find("id:"); at != std::string::npos; at = text.find("id:", at + 3)) {
+      const std::string id = text.substr(at + 3, text.find_first_of(",;", at) - at - 3);
+      devices += (devices.empty() ? "" : ",") + id;
+    }
+  }
+  if (!devices.empty()) env.emplace_back("CUDA_VISIBLE_DEVICES", devices);
+  return env;
+}
+
 // One case's child, from start to classification.
 class Running {
  public:
@@ -122,7 +145,7 @@ class Running {
     result_.id = def.id;
     start_ = seconds_now();
     std::string error;
-    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, def.spec.environment);
+    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, child_environment(def.spec));
     if (proc_.pid < 0) {
       result_.outcome = Outcome::error;
       result_.reason = error;

@@ -308,6 +308,21 @@ TEST(Scheduling, FailureThatPassesOnReRunIsReportedFlaky) {
   EXPECT_TRUE(has_finding(c, "mismatch")) << "the failing run's evidence is kept";
 }
 
+TEST(Environment, CtestResourceGroupsBecomeTheCasesVisibleDevices) {
+  const SelftestRun r = run_selftest({"selftest.reports_visible_devices"},
+                                     {{"CTEST_RESOURCE_GROUP_COUNT", "2"}, {"CTEST_RESOURCE_GROUP_0", "gpus"},
+                                      {"CTEST_RESOURCE_GROUP_0_GPUS", "id:3,slots:1"}, {"CTEST_RESOURCE_GROUP_1", "gpus"},
+                                      {"CTEST_RESOURCE_GROUP_1_GPUS", "id:1,slots:1"}});
+  EXPECT_EQ(result_of(r.results, "selftest.reports_visible_devices")["observations"]["CUDA_VISIBLE_DEVICES"], "3,1");
+  const SelftestRun plain = run_selftest({"selftest.reports_visible_devices"}, {{"CUDA_VISIBLE_DEVICES", ""}});
+  EXPECT_EQ(result_of(plain.results, "selftest.reports_visible_devices")["observations"]["CUDA_VISIBLE_DEVICES"], "unset");
+}
+
+TEST(Environment, ACaseStartsWithTheVariablesItDeclares) {
+  const SelftestRun r = run_selftest({"selftest.sets_its_own_environment"}, {{"CUDA_MODULE_LOADING", "LAZY"}});
+  EXPECT_EQ(result_of(r.results, "selftest.sets_its_own_environment")["observations"]["CUDA_MODULE_LOADING"], "EAGER");
+}
+
 TEST(Environment, SaysThereIsNoDriverAndKeepsSecretsOut) {
   const std::map<std::string, std::string> env = {{"CTXSHARE_LIBCUDA", "/nonexistent/libcuda.so.1"},
                                                   {"MY_API_TOKEN", "hunter2-secret-value"},

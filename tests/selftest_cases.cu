@@ -103,6 +103,16 @@ CTXSHARE_CASE(selftest, fails_once, {.claims = {"SELFTEST"}, .source = "harness"
   h.expect(!first, FindingKind::mismatch, "the first run fails");
 }
 
+CTXSHARE_CASE(selftest, reports_visible_devices, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  h.observe("CUDA_VISIBLE_DEVICES", visible != nullptr ? visible : "unset");
+}
+
+CTXSHARE_CASE(selftest, sets_its_own_environment, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
+                                                   .environment = {{"CUDA_MODULE_LOADING", "EAGER"}}}) {
+  h.observe("CUDA_MODULE_LOADING", std::getenv("CUDA_MODULE_LOADING"));
+}
+
 // For the scheduling tests: each records when it ran, by the wall clock.
 CTXSHARE_CASE(selftest, sleeps, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
                                  .variants = {"a", "b", "c", "d"}}) {
