@@ -167,8 +167,10 @@ CTXSHARE_CASE(lifecycle, cuCtxDestroy_pops_the_context_and_the_runtime_rebinds_t
 
 CTXSHARE_CASE(lifecycle, runtime_object_used_after_cuCtxDestroy_of_its_context,
               {.claims = {"DRV-CREATE", "RT-NONPRIMARY"}, .source = "cuda.h: cuCtxDestroy", .verdict = Verdict::diagnostic,
-               .variants = {"cudaStreamQuery", "cuStreamQuery", "cudaEventQuery", "cudaMemset", "cudaFree"}}) {
-  // One stale use per variant: a crash in one must not hide what the others do.
+               .variants = {"cudaStreamQuery", "cuStreamQuery", "cudaEventQuery", "cudaMemset", "cudaFree",
+                            "cudaStreamQuery_then_cudaEventQuery"}}) {
+  // One stale use per variant, so that a crash in one hides nothing of the others; the last variant
+  // is the sequence in which a crash was first seen.
   CUcontext created = nullptr;
   CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
   void* p = nullptr;
@@ -184,7 +186,11 @@ CTXSHARE_CASE(lifecycle, runtime_object_used_after_cuCtxDestroy_of_its_context,
   else if (use == "cuStreamQuery") h.observe_result(key, cuStreamQuery(stream));
   else if (use == "cudaEventQuery") h.observe_result(key, cudaEventQuery(event));
   else if (use == "cudaMemset") h.observe_result(key, cudaMemset(p, 0, 4096));
-  else h.observe_result(key, cudaFree(p));
+  else if (use == "cudaFree") h.observe_result(key, cudaFree(p));
+  else {
+    h.observe_result("cudaStreamQuery on a stream of the destroyed context", cudaStreamQuery(stream));
+    h.observe_result("then cudaEventQuery on an event of the destroyed context", cudaEventQuery(event));
+  }
 }
 
 CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxSetFlags_on_an_active_primary,
@@ -202,16 +208,23 @@ CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxSetFlags_on_an_active_primary,
 CTXSHARE_CASE(lifecycle, stream_used_after_cudaDeviceReset,
               {.claims = {"RT-RESET", "RT-TYPES"}, .source = kTearDown, .verdict = Verdict::diagnostic,
                .variants = {"cudaStreamCreate_then_cuStreamQuery", "cudaStreamCreate_then_cudaStreamQuery",
-                            "cuStreamCreate_then_cuStreamQuery", "cuStreamCreate_then_cudaStreamQuery"}}) {
-  // The reset destroyed the stream with its context; the documentation says nothing of its handle.
+                            "cuStreamCreate_then_cuStreamQuery", "cuStreamCreate_then_cudaStreamQuery",
+                            "cudaStreamCreate_then_cuStreamQuery_before_reinitialization",
+                            "cudaStreamCreate_then_cudaStreamQuery_before_reinitialization",
+                            "cuStreamCreate_then_cuStreamQuery_before_reinitialization",
+                            "cuStreamCreate_then_cudaStreamQuery_before_reinitialization"}}) {
+  // The reset destroyed the stream with its context; the documentation says nothing of its handle,
+  // which is queried either before or after the next runtime call re-initializes the primary.
   CUDA(cudaSetDevice(0));
   CUstream stream = nullptr;
   if (h.variant().starts_with("cuda")) CUDA(cudaStreamCreate(&stream));
   else CU(cuStreamCreate(&stream, CU_STREAM_DEFAULT));
   CUDA(cudaDeviceReset());
-  CUDA(cudaFree(nullptr));  // the primary is back, the stream is not
-  if (h.variant().ends_with("cuStreamQuery")) h.observe_result("cuStreamQuery of the stale stream", cuStreamQuery(stream));
-  else h.observe_result("cudaStreamQuery of the stale stream", cudaStreamQuery(stream));
+  if (!h.variant().ends_with("_before_reinitialization")) CUDA(cudaFree(nullptr));
+  if (h.variant().find("then_cuStreamQuery") != std::string_view::npos)
+    h.observe_result("cuStreamQuery of the stale stream", cuStreamQuery(stream));
+  else
+    h.observe_result("cudaStreamQuery of the stale stream", cudaStreamQuery(stream));
 }
 
 CTXSHARE_CASE(lifecycle, created_context_survives_cudaDeviceReset,

@@ -18,6 +18,8 @@ endif()
 set(CTEST_SOURCE_DIRECTORY "${source}")
 set(CTEST_BINARY_DIRECTORY "${source}/build-dashboard")
 set(CTEST_CMAKE_GENERATOR "Unix Makefiles")
+cmake_host_system_information(RESULT cores QUERY NUMBER_OF_LOGICAL_CORES)
+set(CTEST_BUILD_FLAGS "-j${cores}")
 set(CTEST_SITE "${CTXSHARE_SITE}")
 if(NOT CTEST_SITE)
   cmake_host_system_information(RESULT CTEST_SITE QUERY HOSTNAME)
@@ -27,7 +29,7 @@ endif()
 execute_process(COMMAND ${CMAKE_COMMAND} --preset ${CTXSHARE_PRESET} -B "${CTEST_BINARY_DIRECTORY}"
                 WORKING_DIRECTORY "${source}" RESULT_VARIABLE rc OUTPUT_QUIET)
 if(rc EQUAL 0)
-  execute_process(COMMAND ${CMAKE_COMMAND} --build "${CTEST_BINARY_DIRECTORY}" --target ctxshare RESULT_VARIABLE rc OUTPUT_QUIET)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build "${CTEST_BINARY_DIRECTORY}" --target ctxshare --parallel ${cores} RESULT_VARIABLE rc OUTPUT_QUIET)
 endif()
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "dashboard: the first build of ctxshare failed")
@@ -55,7 +57,8 @@ ctest_build()
 
 # One resource per GPU with CTXSHARE_SLOTS_PER_GPU slots; a case takes a slot of each GPU it needs
 # (RESOURCE_GROUPS), and the runner turns the ids ctest hands it into CUDA_VISIBLE_DEVICES.
-set(test_args OUTPUT_JUNIT "${CTEST_BINARY_DIRECTORY}/junit.xml" PARALLEL_LEVEL 4)
+# The reproducer build test is CI's (it needs no GPU); the dashboard is about the GPU.
+set(test_args OUTPUT_JUNIT "${CTEST_BINARY_DIRECTORY}/junit.xml" PARALLEL_LEVEL 4 EXCLUDE_LABEL repro)
 if(gpus GREATER 0)
   set(spec "{\"version\": {\"major\": 1, \"minor\": 0}, \"local\": [{\"gpus\": [")
   math(EXPR last "${gpus} - 1")
