@@ -280,7 +280,7 @@ std::string write_matrix(const std::vector<ResultFile>& runs, const std::string&
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ctxshare: supported mixing patterns</title>\n"
        "<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}"
-       "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3;position:sticky;top:0}"
+       "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;max-width:26em}th{background:#f3f3f3;position:sticky;top:0}"
        "td.works{background:#c8ecc8}td.documented_failure{background:#a9dfa9}td.observed{background:#cfe3f7}"
        "td.diverges{background:#ffd59a}td.crash,td.hang,td.error{background:#f4a6a6}td.known{background:#e8d3f5}"
        "td.skipped{background:#e6e6e6;color:#666}td.none{background:#fff}tr.family th{background:#dde;text-align:left}"
@@ -291,7 +291,9 @@ std::string write_matrix(const std::vector<ResultFile>& runs, const std::string&
        "<span style=\"background:#cfe3f7\">observed (diagnostic)</span><span style=\"background:#ffd59a\">diverges from its documentation</span>"
        "<span style=\"background:#f4a6a6\">crash, hang, error</span><span style=\"background:#e8d3f5\">known failure</span>"
        "<span style=\"background:#e6e6e6\">skipped</span></p>\n<ol>";
-  for (const auto& l : labels) h << "<li>" << html(l) << "</li>";
+  for (size_t r = 0; r < runs.size(); ++r)
+    h << "<li>" << html(labels[r]) << " <small>(" << html(fs::path(runs[r].path).filename().string()) << ", "
+      << html(str(runs[r].doc, "started")) << ")</small></li>";
   h << "</ol>\n<table>\n<tr><th>case</th><th>claims</th>";
   for (size_t r = 0; r < runs.size(); ++r) h << "<th>run " << r + 1 << "</th>";
   h << "</tr>\n";

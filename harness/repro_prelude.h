@@ -371,6 +371,7 @@ class Case {
 
 // Runs one case as the harness would: its variables set, cuInit(0), the body, then finish().
 inline int repro_main(const std::string& id) {
+  std::setvbuf(stdout, nullptr, _IONBF, 0);  // a crash must not swallow what was printed before it
   for (const auto& def : registry()) {
     if (def.id != id) continue;
     for (const auto& [k, v] : def.spec.environment) setenv(k.c_str(), v.c_str(), 1);
