@@ -39,6 +39,18 @@ CTXSHARE_CASE(driver_first, retained_primary_context_is_the_runtimes_context,
   h.expect_eq("the runtime kept the retained primary current", current, primary, FindingKind::context_changed);
 }
 
+// The least a case can do: the work of `ctxshare bench`'s floor process, under the harness.
+CTXSHARE_CASE(driver_first, retained_primary_made_current_is_the_threads_context,
+              {.claims = {"DRV-RETAIN", "RT-CURRENT"}, .source = "cuda.h: cuDevicePrimaryCtxRetain, cuCtxSetCurrent"}) {
+  CUcontext primary = nullptr, current = nullptr;
+  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));
+  h.own_primary(h.device(0));
+  CU(cuCtxSetCurrent(primary));
+  CU(cuCtxGetCurrent(&current));
+  h.expect_eq("cuCtxGetCurrent after cuCtxSetCurrent(primary)", current, primary, FindingKind::wrong_context);
+  CU(cuCtxSynchronize());
+}
+
 CTXSHARE_CASE(driver_first, cuCtxCreate_context_hosts_runtime_allocations,
               {.claims = {"RT-NONPRIMARY", "DRV-CREATE", "SEED-DRIVER-FIRST"}, .source = kInterop}) {
   CUcontext ctx = nullptr;

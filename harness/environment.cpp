@@ -40,12 +40,16 @@ struct Nvml {
   using SystemString = int (*)(char*, unsigned);
   using ByPci = int (*)(const char*, void**);
   using Persistence = int (*)(void*, int*);
+  using ByIndex = int (*)(unsigned, void**);
+  using Clock = int (*)(void*, int, unsigned*);
   void* lib = nullptr;
   Init init = nullptr;
   Shutdown shutdown = nullptr;
   SystemString driver_version = nullptr;
   ByPci by_pci = nullptr;
   Persistence persistence = nullptr;
+  ByIndex by_index = nullptr;
+  Clock clock = nullptr;
   bool ok = false;
   Nvml() {
     lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
@@ -55,6 +59,8 @@ struct Nvml {
     driver_version = reinterpret_cast<SystemString>(dlsym(lib, "nvmlSystemGetDriverVersion"));
     by_pci = reinterpret_cast<ByPci>(dlsym(lib, "nvmlDeviceGetHandleByPciBusId_v2"));
     persistence = reinterpret_cast<Persistence>(dlsym(lib, "nvmlDeviceGetPersistenceMode"));
+    by_index = reinterpret_cast<ByIndex>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
+    clock = reinterpret_cast<Clock>(dlsym(lib, "nvmlDeviceGetClockInfo"));
     ok = init != nullptr && init() == 0;
   }
   ~Nvml() {
@@ -71,6 +77,17 @@ std::string uuid_string(const CUuuid& u) {
 }
 
 }  // namespace
+
+nlohmann::json gpu_clocks() {
+  Nvml nvml;
+  void* device = nullptr;
+  unsigned sm = 0, memory = 0;
+  // NVML_CLOCK_SM is 1, NVML_CLOCK_MEM is 2.
+  if (!nvml.ok || nvml.by_index == nullptr || nvml.clock == nullptr || nvml.by_index(0, &device) != 0 ||
+      nvml.clock(device, 1, &sm) != 0 || nvml.clock(device, 2, &memory) != 0)
+    return nullptr;
+  return {{"sm_mhz", sm}, {"memory_mhz", memory}, {"source", "NVML, device 0, when the benchmarks ended"}};
+}
 
 nlohmann::json host_environment() {
   utsname u{};

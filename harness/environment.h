@@ -13,4 +13,7 @@ nlohmann::json host_environment();
 // Driver, runtime and device facts; initializes CUDA, so only a child process calls it.
 nlohmann::json cuda_environment();
 
+// Device 0's current SM and memory clocks in MHz, from NVML; null where NVML is missing.
+nlohmann::json gpu_clocks();
+
 }  // namespace ctxshare

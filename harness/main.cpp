@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "harness/bench.h"
 #include "harness/catalog.h"
 #include "harness/environment.h"
 #include "harness/expectations.h"
@@ -253,6 +254,63 @@ int repro_command(const std::string& id, const std::string& out_dir, const std::
   return 0;
 }
 
+int bench_command(int runs, int repetitions, const std::string& case_id, const std::string& json_path,
+                  const std::string& svg_dir) {
+  const CaseDef* def = find_case(case_id);
+  if (def == nullptr) return bad_input("unknown case '" + case_id + "'");
+  if (!json_path.empty())
+    if (std::string why = check_writable(json_path); !why.empty()) return bad_input(why);
+  nlohmann::json out = {{"environment", environment()}, {"command", "ctxshare bench"}};
+  // The floor: a bare process doing what every case process must.
+  std::vector<double> floor_s, case_s;
+  for (int i = 0; i < runs; ++i) {
+    int status = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    run_self({"__floor"}, &status, 60);
+    floor_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (status != 0) {
+      std::fprintf(stderr, "ctxshare: bench: the floor process failed (no usable driver?)\n");
+      return 1;
+    }
+  }
+  // The same work as a case under the harness: spawn, trace, validate, release, classify.
+  for (int i = 0; i < runs; ++i) {
+    const auto r = run_cases({def}, RunOptions{});
+    if (r[0].outcome != Outcome::passed) {
+      std::fprintf(stderr, "ctxshare: bench: %s did not pass: %s\n", case_id.c_str(), to_string(r[0].outcome));
+      return 1;
+    }
+    case_s.push_back(r[0].duration_s);
+  }
+  const nlohmann::json floor = summarize(floor_s, "s"), under_harness = summarize(case_s, "s");
+  out["floor"]["bare process: load the driver, cuInit, primary context current, exit, s"] = floor;
+  out["floor"]["the same work as a case under the harness, s"] = under_harness;
+  const double floor_median = floor["median"], case_median = under_harness["median"];
+  out["harness_overhead"] = {{"case", case_id}, {"ratio_at_median", case_median / floor_median - 1}};
+  int status = 0;
+  const std::string mixing = run_self({"__bench", "--repetitions", std::to_string(repetitions)}, &status, 600);
+  nlohmann::json benchmarks = nlohmann::json::parse(mixing, nullptr, false);
+  if (status != 0 || benchmarks.is_discarded()) {
+    std::fprintf(stderr, "ctxshare: bench: the benchmark process failed (status %d)\n", status);
+    return 1;
+  }
+  out.update(benchmarks);
+  for (const auto& [group, rows] : out.items()) {
+    if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead") continue;
+    std::printf("%s\n", group.c_str());
+    for (const auto& [name, s] : rows.items())
+      if (s.is_object() && s.contains("median"))
+        std::printf("  %-72s median %10.4g  min %10.4g  max %10.4g\n", name.c_str(), s["median"].get<double>(),
+                    s["min"].get<double>(), s["max"].get<double>());
+  }
+  std::printf("harness overhead at the median: %.1f%% of the floor\n", 100 * out["harness_overhead"]["ratio_at_median"].get<double>());
+  if (!json_path.empty())
+    if (std::string why = write_whole_file(json_path, out.dump(1) + "\n"); !why.empty()) return bad_input(why);
+  if (!svg_dir.empty())
+    if (std::string why = write_bench_svgs(out, svg_dir); !why.empty()) return bad_input(why);
+  return 0;
+}
+
 }  // namespace
 }  // namespace ctxshare
 
@@ -308,6 +366,19 @@ int main(int argc, char** argv) {
   repro_cmd->add_option("--out", repro_out, "directory to write it in")->required();
   repro_cmd->add_option("--results", repro_results, "a result file whose run of the case fills in the report");
 
+  int bench_runs = 30, bench_reps = 20;
+  std::string bench_case = "driver_first.retained_primary_made_current_is_the_threads_context", bench_json, bench_svg;
+  auto* bench_cmd = app.add_subcommand("bench", "what mixing costs: the per-process floor, the harness's overhead, launches, switches, contexts");
+  bench_cmd->add_option("--runs", bench_runs, "processes for the floor and for the case")->check(CLI::Range(3, 1000));
+  bench_cmd->add_option("--repetitions", bench_reps, "samples of each mixing benchmark")->check(CLI::Range(3, 1000));
+  bench_cmd->add_option("--case", bench_case, "the case the floor is compared with");
+  bench_cmd->add_option("--json", bench_json, "write the numbers as JSON");
+  bench_cmd->add_option("--svg-dir", bench_svg, "write one SVG chart per benchmark group there");
+  auto* floor_child = app.add_subcommand("__floor", "")->group("");
+  int child_reps = 20;
+  auto* bench_child = app.add_subcommand("__bench", "")->group("");
+  bench_child->add_option("--repetitions", child_reps);
+
   std::string child_case;
   int event_fd = -1;
   auto* case_cmd = app.add_subcommand("__case", "")->group("");  // the child: one case, this process
@@ -334,6 +405,12 @@ int main(int argc, char** argv) {
     const CaseDef* def = find_case(child_case);
     if (def == nullptr) return bad_input("unknown case '" + child_case + "'");
     return run_case_in_this_process(*def, event_fd);
+  }
+  if (*bench_cmd) return bench_command(bench_runs, bench_reps, bench_case, bench_json, bench_svg);
+  if (*floor_child) return floor_in_this_process();
+  if (*bench_child) {
+    std::cout << mixing_benchmarks_in_this_process(child_reps).dump() << "\n";
+    return 0;
   }
   if (*env_child) {
     std::cout << cuda_environment().dump() << "\n";

@@ -242,6 +242,12 @@ TEST(BadInput, MalformedGlob) { expect_one_line_error(run({kSelftest, "run", "se
 TEST(BadInput, UnknownLabel) { expect_one_line_error(run({kSelftest, "run", "--label", "nope"}), "no case has the label 'nope'"); }
 TEST(BadInput, UnknownFlag) { expect_one_line_error(run({kSelftest, "run", "--bogus"}), "--bogus"); }
 TEST(BadInput, BadNumber) { expect_one_line_error(run({kSelftest, "run", "--jobs", "0"}), "jobs"); }
+TEST(BadInput, BenchWithoutADriverSaysSo) {
+  const Ran r = run({kSuite, "bench", "--runs", "3"}, kNoDriver);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the floor process failed (no usable driver?)"), std::string::npos) << r.err;
+}
+
 TEST(BadInput, NoCommand) { EXPECT_EQ(run({kSelftest}).exit_code, 2); }
 
 TEST(BadInput, UnwritableResultFileStopsTheRunBeforeAnyCase) {

@@ -1,0 +1,25 @@
+// `ctxshare bench`: what mixing costs. Benchmarks, not tests: no thresholds, only numbers with their
+// spread, the GPU and its clocks. The CUDA work runs in child processes (__floor, __bench), like cases.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ctxshare {
+
+// Median, minimum, maximum and the samples, in the unit given.
+nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit);
+
+// The child of `__floor`: what every case process pays at least: start, load the driver, cuInit,
+// make the primary context current, synchronize, release it, exit.
+int floor_in_this_process();
+
+// The child of `__bench`: the mixing benchmarks, as JSON on stdout.
+nlohmann::json mixing_benchmarks_in_this_process(int repetitions);
+
+// One SVG bar chart (median, with a min-max whisker) per benchmark group of a bench result.
+std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir);
+
+}  // namespace ctxshare
