@@ -544,11 +544,9 @@ void Case::finish() {
   trace::Harness by_harness;
   if (def_.spec.needs.devices == 0) return;  // a case that never touches CUDA leaves nothing in it
   for (const auto& r : resources_) validate(r, "end of case");
-  while (!resources_.empty()) {
-    release(resources_.back());
-    resources_.pop_back();
-  }
-  // A context left current must still work: an error here is sticky, left behind by the case.
+  // What the case left behind, judged before the harness releases anything (releasing the last
+  // reference to a primary context that is still current deactivates it, by design): a context
+  // left current must still work, and the runtime must hold no error nobody checked.
   CUcontext current = nullptr;
   if (cuCtxGetCurrent(&current) == CUDA_SUCCESS && current != nullptr) {
     const CUresult r = cuCtxSynchronize();
@@ -559,6 +557,10 @@ void Case::finish() {
     const cudaError_t last = cudaGetLastError();
     expect(last == cudaSuccess, FindingKind::sticky_error, "the runtime holds an error nobody checked",
            {{"cudaGetLastError", describe(last)}});
+  }
+  while (!resources_.empty()) {
+    release(resources_.back());
+    resources_.pop_back();
   }
 }
 

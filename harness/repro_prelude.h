@@ -299,15 +299,15 @@ class Case {
   // context left unusable.
   void finish() {
     checkpoint("end of case");
-    while (!resources_.empty()) {
-      release(resources_.back());
-      resources_.pop_back();
-    }
     CUcontext current = nullptr;
     if (cuCtxGetCurrent(&current) == CUDA_SUCCESS && current != nullptr) {
       const CUresult r = cuCtxSynchronize();
       expect(r == CUDA_SUCCESS, FindingKind::sticky_error, "the context current at the end synchronizes",
              {{"cuCtxSynchronize", describe(r)}});
+    }
+    while (!resources_.empty()) {
+      release(resources_.back());
+      resources_.pop_back();
     }
   }
 
