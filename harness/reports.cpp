@@ -143,7 +143,7 @@ DiffReport diff_runs(const ResultFile& old_run, const ResultFile& new_run) {
     out << line;
   }
   const auto old_cases = by_id(old_run.doc), new_cases = by_id(new_run.doc);
-  std::vector<std::string> regressions, fixed, changed, findings, added, removed;
+  std::vector<std::string> regressions, fixed, changed, findings, observations, added, removed;
   for (const auto& [id, n] : new_cases) {
     const std::string now = str(*n, "outcome");
     auto it = old_cases.find(id);
@@ -156,6 +156,13 @@ DiffReport diff_runs(const ResultFile& old_run, const ResultFile& new_run) {
     if (was == now) {
       const auto a = finding_kinds(*it->second), b = finding_kinds(*n);
       if (a != b) findings.push_back(id + ": " + now + ", findings " + (a.empty() ? "-" : join(a)) + " -> " + (b.empty() ? "-" : join(b)));
+      // What a diagnostic case saw, where both runs saw it: handles and timings aside, a changed
+      // answer is news.
+      const auto& oo = it->second->value("observations", nlohmann::json::object());
+      const auto& no = n->value("observations", nlohmann::json::object());
+      for (const auto& [key, value] : no.items())
+        if (oo.contains(key) && oo[key] != value && value.is_string() && oo[key].is_string())
+          observations.push_back(id + ": " + key + ": " + oo[key].get<std::string>() + " -> " + value.get<std::string>());
       continue;
     }
     const std::string words = id + ": " + was + " -> " + now;
@@ -173,10 +180,12 @@ DiffReport diff_runs(const ResultFile& old_run, const ResultFile& new_run) {
   section("fixed", fixed);
   section("changed", changed);
   section("findings changed", findings);
+  section("observations changed", observations);
   section("added", added);
   section("removed", removed);
   out << "summary: " << regressions.size() << " regressions, " << fixed.size() << " fixed, " << changed.size()
-      << " changed, " << findings.size() << " with other findings, " << added.size() << " added, " << removed.size()
+      << " changed, " << findings.size() << " with other findings, " << observations.size() << " other observations, "
+      << added.size() << " added, " << removed.size()
       << " removed\n";
   report.text = out.str();
   report.regressions = static_cast<int>(regressions.size());

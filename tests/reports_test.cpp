@@ -28,6 +28,12 @@ json case_result(const std::string& id, const std::string& outcome, std::vector<
   return c;
 }
 
+json observed(const std::string& id, const std::string& answer) {
+  json c = case_result(id, "passed");
+  c["observations"] = {{"query", answer}, {"ms", answer.size()}};
+  return c;
+}
+
 json run_doc(const std::string& driver, std::vector<json> cases) {
   return {{"schema", "ctxshare-results"},
           {"schema_version", 1},
@@ -106,13 +112,15 @@ TEST(Diff, NamesRegressionsFixesChangesAndCasesAddedOrRemoved) {
                                     run_doc("580.95.05", {case_result("a.crashes_now", "passed"), case_result("a.fixed", "failed", {"mismatch"}),
                                                           case_result("a.removed", "passed"),
                                                           case_result("a.other_finding", "failed", {"mismatch"}),
-                                                          case_result("a.now_skipped", "passed")})
+                                                          case_result("a.now_skipped", "passed"),
+                                                          observed("a.observes", "CUDA_ERROR_INVALID_HANDLE")})
                                         .dump());
   const std::string new_run = write(tmp, "new.json",
                                     run_doc("580.159.04", {case_result("a.crashes_now", "crash"), case_result("a.fixed", "passed"),
                                                            case_result("a.added", "passed"),
                                                            case_result("a.other_finding", "failed", {"wrong_error"}),
-                                                           case_result("a.now_skipped", "skipped")})
+                                                           case_result("a.now_skipped", "skipped"),
+                                                           observed("a.observes", "CUDA_ERROR_INVALID_CONTEXT")})
                                         .dump());
   const Ran r = run({kSelftest, "diff", old_run, new_run});
   EXPECT_EQ(r.exit_code, 1) << r.out;
@@ -124,6 +132,8 @@ TEST(Diff, NamesRegressionsFixesChangesAndCasesAddedOrRemoved) {
   EXPECT_NE(r.out.find("findings changed (1)\n  a.other_finding: failed, findings mismatch -> wrong_error"), std::string::npos);
   EXPECT_NE(r.out.find("added (1)\n  a.added: passed"), std::string::npos);
   EXPECT_NE(r.out.find("removed (1)\n  a.removed: was passed"), std::string::npos);
+  EXPECT_NE(r.out.find("observations changed (1)\n  a.observes: query: CUDA_ERROR_INVALID_HANDLE -> CUDA_ERROR_INVALID_CONTEXT"),
+            std::string::npos) << r.out;
   // No regression the other way round for the crash, and a run against itself is clean.
   EXPECT_EQ(run({kSelftest, "diff", new_run, new_run}).exit_code, 0);
 }
