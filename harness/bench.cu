@@ -3,6 +3,7 @@
 #include "harness/bench.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -50,15 +51,20 @@ nlohmann::json summarize(const std::vector<double>& samples, const std::string& 
 }
 
 int floor_in_this_process() {
-  const DriverInfo& drv = load_driver();
+  auto t0 = Clock::now();
+  const DriverInfo& drv = load_driver();  // dlopen, cuGetProcAddress for every function, cuInit(0)
+  const double init_ms = since(t0, 1e3);
   if (!drv.initialized) return 2;
   CUdevice dev = 0;
   CUcontext primary = nullptr;
+  t0 = Clock::now();
   if (RAW(cuDeviceGet)(&dev, 0) != CUDA_SUCCESS || RAW(cuDevicePrimaryCtxRetain)(&primary, dev) != CUDA_SUCCESS) return 3;
+  const double primary_ms = since(t0, 1e3);
   RAW(cuCtxSetCurrent)(primary);
   RAW(cuCtxSynchronize)();
   RAW(cuCtxSetCurrent)(nullptr);
   RAW(cuDevicePrimaryCtxRelease)(dev);
+  std::printf("{\"driver_init_ms\": %.4f, \"primary_retain_ms\": %.4f}\n", init_ms, primary_ms);
   return 0;
 }
 
@@ -207,7 +213,7 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
 
 std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
   namespace fs = std::filesystem;
-  for (const char* group : {"floor", "launch", "switch", "first_use", "contexts"}) {
+  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
     if (!bench.contains(group)) continue;
     const auto& rows = bench[group];
     double top = 0;

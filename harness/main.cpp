@@ -262,12 +262,16 @@ int bench_command(int runs, int repetitions, const std::string& case_id, const s
     if (std::string why = check_writable(json_path); !why.empty()) return bad_input(why);
   nlohmann::json out = {{"environment", environment()}, {"command", "ctxshare bench"}};
   // The floor: a bare process doing what every case process must.
-  std::vector<double> floor_s, case_s;
+  std::vector<double> floor_s, case_s, init_ms, primary_ms;
   for (int i = 0; i < runs; ++i) {
     int status = 0;
     const auto t0 = std::chrono::steady_clock::now();
-    run_self({"__floor"}, &status, 60);
+    const nlohmann::json inside = nlohmann::json::parse(run_self({"__floor"}, &status, 60), nullptr, false);
     floor_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    if (inside.is_object()) {
+      init_ms.push_back(inside.value("driver_init_ms", 0.0));
+      primary_ms.push_back(inside.value("primary_retain_ms", 0.0));
+    }
     if (status != 0) {
       std::fprintf(stderr, "ctxshare: bench: the floor process failed (no usable driver?)\n");
       return 1;
@@ -285,6 +289,8 @@ int bench_command(int runs, int repetitions, const std::string& case_id, const s
   const nlohmann::json floor = summarize(floor_s, "s"), under_harness = summarize(case_s, "s");
   out["floor"]["bare process: load the driver, cuInit, primary context current, exit, s"] = floor;
   out["floor"]["the same work as a case under the harness, s"] = under_harness;
+  out["driver_start"]["load libcuda, resolve every function, cuInit(0), ms"] = summarize(init_ms, "ms");
+  out["driver_start"]["first cuDevicePrimaryCtxRetain in a process, ms"] = summarize(primary_ms, "ms");
   const double floor_median = floor["median"], case_median = under_harness["median"];
   out["harness_overhead"] = {{"case", case_id}, {"ratio_at_median", case_median / floor_median - 1}};
   int status = 0;
