@@ -19,6 +19,7 @@ std::string unmet_need(const Needs& needs) {
                {"version", drv.version},
                {"initialized", drv.initialized},
                {"devices", drv.device_count},
+               {"unresolved", drv.unresolved},
                {"problem", drv.problem}});
   if (!drv.initialized) return drv.problem;
   if (drv.device_count < needs.devices)

@@ -52,12 +52,21 @@ DriverInfo load() {
   info.loaded = true;
 
   auto resolve = [&](auto& function) {
-    void* p = nullptr;
-    CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
-    if (get_proc(function.name(), &p, function.abi_version(), kStreamFlavour, &found) == CUDA_SUCCESS &&
-        found == CU_GET_PROC_ADDRESS_SUCCESS) {
-      function.resolve(p);
-    }
+    auto query = [&](int version) {
+      void* p = nullptr;
+      CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+      return get_proc(function.name(), &p, version, kStreamFlavour, &found) == CUDA_SUCCESS &&
+                     found == CU_GET_PROC_ADDRESS_SUCCESS
+                 ? p
+                 : nullptr;
+    };
+    void* p = query(function.abi_version());
+    // The per-thread-stream variants (_ptds, _ptsz) came with CUDA 7.0, with the signatures of then:
+    // under that flavour an older ABI version finds nothing, and 7000 finds the same signature.
+    if (p == nullptr && kStreamFlavour == CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM && function.abi_version() < 7000)
+      p = query(7000);
+    if (p != nullptr) function.resolve(p);
+    else info.unresolved.push_back(function.name());
   };
 #define CTXSHARE_RESOLVE(fn, version) resolve(fn);
   CTXSHARE_DRIVER_FUNCTIONS(CTXSHARE_RESOLVE)

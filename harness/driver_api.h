@@ -11,6 +11,7 @@
 #include <cudaTypedefs.h>
 
 #include <string>
+#include <vector>
 
 #include "harness/trace.h"
 
@@ -117,6 +118,7 @@ struct DriverInfo {
   CUresult init_result = CUDA_SUCCESS;
   std::string problem;       // why the driver is not usable, empty when it is
   int device_count = 0;
+  std::vector<std::string> unresolved;  // functions this driver did not give at their ABI version
 };
 
 // Opens libcuda (CTXSHARE_LIBCUDA overrides the name, for tests), resolves every function above and

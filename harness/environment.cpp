@@ -121,6 +121,7 @@ nlohmann::json cuda_environment() {
                          {{"library", drv.path},
                           {"version", drv.version},
                           {"initialized", drv.initialized},
+                          {"unresolved_functions", drv.unresolved},
                           {"problem", drv.problem}}}};
   Nvml nvml;
   if (nvml.ok && nvml.driver_version != nullptr) {
