@@ -1,6 +1,8 @@
 // green_contexts: a green context (a partition of the device's SMs) converted to a CUcontext with
 // cuCtxFromGreenCtx, made current, and used by the runtime.
 // Source: cuda.h, Green Contexts: cuGreenCtxCreate, cuCtxFromGreenCtx, cuCtxGetDevResource.
+#include <string_view>
+
 #include "cases/kernels.cuh"
 #include "harness/case.h"
 
@@ -81,6 +83,35 @@ CTXSHARE_CASE(green_contexts, runtime_view_of_a_green_contexts_sms,
   CUDA(cudaDeviceGetAttribute(&runtime_sms, cudaDevAttrMultiProcessorCount, 0));
   h.observe("SMs in the green context", sm_count);
   h.observe("cudaDevAttrMultiProcessorCount under it (the device's, or the partition's?)", runtime_sms);
+}
+
+CTXSHARE_CASE(green_contexts, default_stream_by_every_name_under_a_converted_green_context,
+              {.claims = {"DRV-GREEN", "DRV-STREAM-CTX"}, .source = kGreen, .needs = kGreenNeeds,
+               .variants = {"zero", "cudaStreamLegacy", "cudaStreamPerThread", "CU_STREAM_LEGACY", "CU_STREAM_PER_THREAD"}}) {
+  // "Runtime calls then act on it": each name of the default stream, used by both APIs.
+  unsigned int sm_count = 0;
+  push_green_context(h, &sm_count);
+  const std::string_view name = h.variant();
+  const CUstream stream = name == "zero"                  ? nullptr
+                          : name == "cudaStreamLegacy"    ? cudaStreamLegacy
+                          : name == "cudaStreamPerThread" ? cudaStreamPerThread
+                          : name == "CU_STREAM_LEGACY"    ? CU_STREAM_LEGACY
+                                                          : CU_STREAM_PER_THREAD;
+  const std::size_t n = 1 << 16;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, n * 4));
+  CUcontext owner = nullptr;
+  CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(p)));
+  h.own_device_memory_reported_in(p, n * 4, Owner::runtime, owner);
+  const auto words = h.random_words(n);
+  CU(cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), n * 4, stream));
+  add_value<<<blocks_for(n), 256, 0, stream>>>(p, 3, n);
+  CUDA(cudaGetLastError());
+  std::vector<std::uint32_t> seen(n);
+  CUDA(cudaMemcpyAsync(seen.data(), p, n * 4, cudaMemcpyDeviceToHost, stream));
+  CU(cuStreamSynchronize(stream));
+  h.expect_same_words("driver copy, runtime kernel, runtime copy on this default stream of a green context", seen,
+                      plus(words, 3));
 }
 
 }  // namespace ctxshare

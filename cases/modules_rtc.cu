@@ -181,19 +181,28 @@ CTXSHARE_CASE(modules_rtc, nvrtc_module_in_a_created_context_reads_runtime_memor
 }
 
 CTXSHARE_CASE(modules_rtc, driver_entry_point_through_the_runtime_is_the_drivers,
-              {.claims = {"DRV-ENTRY"}, .source = "cuda_runtime_api.h: cudaGetDriverEntryPointByVersion; cuda.h: cuGetProcAddress"}) {
-  for (const char* symbol : {"cuCtxGetCurrent", "cuMemAlloc", "cuCtxCreate", "cuStreamGetCtx"}) {
+              {.claims = {"DRV-ENTRY"}, .source = "cuda_runtime_api.h: cudaGetDriverEntryPointByVersion; cuda.h: cuGetProcAddress",
+               .variants = {"legacy_stream", "per_thread_stream"}}) {
+  // The same flavour asked of both: the runtime's default follows how this binary was compiled
+  // (--default-stream), the driver's cannot know, so the defaults are only observed.
+  const bool per_thread = h.variant() == "per_thread_stream";
+  const unsigned long long runtime_flags = per_thread ? cudaEnablePerThreadDefaultStream : cudaEnableLegacyStream;
+  const cuuint64_t driver_flags = per_thread ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : CU_GET_PROC_ADDRESS_LEGACY_STREAM;
+  for (const char* symbol : {"cuCtxGetCurrent", "cuMemAlloc", "cuCtxCreate", "cuStreamGetCtx", "cuMemcpyAsync"}) {
     void* by_runtime = nullptr;
     cudaDriverEntryPointQueryResult status{};
     const int version = std::string(symbol) == "cuCtxCreate" ? 12050 : 12000;
-    CUDA(cudaGetDriverEntryPointByVersion(symbol, &by_runtime, version, cudaEnableDefault, &status));
-    void* by_driver = h.driver_entry_point(symbol, version);
+    CUDA(cudaGetDriverEntryPointByVersion(symbol, &by_runtime, version, runtime_flags, &status));
+    void* by_driver = h.driver_entry_point(symbol, version, driver_flags);
     h.expect_eq(std::string(symbol) + " entry point, runtime against cuGetProcAddress", by_runtime, by_driver);
+    void* runtime_default = nullptr;
+    CUDA(cudaGetDriverEntryPointByVersion(symbol, &runtime_default, version, cudaEnableDefault, &status));
+    h.observe(std::string(symbol) + ": cudaEnableDefault gives this flavour", runtime_default == by_runtime);
   }
   // The pointer the runtime gives works: it reports the runtime's own context.
   void* entry = nullptr;
   cudaDriverEntryPointQueryResult status{};
-  CUDA(cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &entry, 4000, cudaEnableDefault, &status));
+  CUDA(cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &entry, 4000, runtime_flags, &status));
   CUDA(cudaFree(nullptr));
   CUcontext through_entry = nullptr, current = nullptr;
   auto get_current = reinterpret_cast<CUresult(CUDAAPI*)(CUcontext*)>(entry);

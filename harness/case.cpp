@@ -272,14 +272,15 @@ std::string Case::compile(const char* source, const char* name, bool cubin) {
   return out;
 }
 
-void* Case::driver_entry_point(const char* symbol, int version) {
+void* Case::driver_entry_point(const char* symbol, int version, cuuint64_t flags) {
   trace::Call call(trace::Api::driver, "cuGetProcAddress");
   void* p = nullptr;
   CUdriverProcAddressQueryResult found = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
   auto get = driver_get_proc_address();
-  const CUresult r = get == nullptr ? CUDA_ERROR_NOT_INITIALIZED : get(symbol, &p, version, 0, &found);
+  const CUresult r = get == nullptr ? CUDA_ERROR_NOT_INITIALIZED : get(symbol, &p, version, flags, &found);
   call.finish_driver(r);
-  trace::emit({{"ev", "observe"}, {"key", std::string("cuGetProcAddress ") + symbol + " " + std::to_string(version)},
+  trace::emit({{"ev", "observe"},
+               {"key", std::string("cuGetProcAddress ") + symbol + " " + std::to_string(version) + " flags " + std::to_string(flags)},
                {"value", {{"result", driver_error_name(r)}, {"found", static_cast<int>(found)}, {"pointer", describe(p)}}}});
   return found == CU_GET_PROC_ADDRESS_SUCCESS ? p : nullptr;
 }

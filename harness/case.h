@@ -145,7 +145,7 @@ class Case {
   // Compiles CUDA C++ at run time with NVRTC for device 0 (the PyCUDA pattern); needs "nvrtc".
   std::string compile(const char* source, const char* name, bool cubin);
   // The driver's own entry point, as cuGetProcAddress gives it for an ABI version (traced).
-  void* driver_entry_point(const char* symbol, int version);
+  void* driver_entry_point(const char* symbol, int version, cuuint64_t flags = CU_GET_PROC_ADDRESS_DEFAULT);
 
   // Used by the child: validate, release, and check what was left behind.
   void finish();

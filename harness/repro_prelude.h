@@ -287,10 +287,10 @@ class Case {
     nvrtcDestroyProgram(&program);
     return out;
   }
-  void* driver_entry_point(const char* symbol, int version) {
+  void* driver_entry_point(const char* symbol, int version, cuuint64_t flags = CU_GET_PROC_ADDRESS_DEFAULT) {
     void* p = nullptr;
     CUdriverProcAddressQueryResult found{};
-    const CUresult r = cuGetProcAddress(symbol, &p, version, 0, &found);
+    const CUresult r = cuGetProcAddress(symbol, &p, version, flags, &found);
     observe(std::string("cuGetProcAddress ") + symbol + " " + std::to_string(version), describe(r));
     return r == CUDA_SUCCESS && found == CU_GET_PROC_ADDRESS_SUCCESS ? p : nullptr;
   }
