@@ -289,7 +289,8 @@ std::string write_matrix(const std::vector<ResultFile>& runs, const std::string&
   std::ostringstream h;
   h << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ctxshare: supported mixing patterns</title>\n"
        "<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;font-size:13px}"
-       "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;max-width:26em}th{background:#f3f3f3;position:sticky;top:0}"
+       "th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top;max-width:26em}"
+       "td:first-child{max-width:none;white-space:nowrap}th{background:#f3f3f3;position:sticky;top:0}"
        "td.works{background:#c8ecc8}td.documented_failure{background:#a9dfa9}td.observed{background:#cfe3f7}"
        "td.diverges{background:#ffd59a}td.crash,td.hang,td.error{background:#f4a6a6}td.known{background:#e8d3f5}"
        "td.skipped{background:#e6e6e6;color:#666}td.none{background:#fff}tr.family th{background:#dde;text-align:left}"
