@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <map>
 #include <random>
 #include <thread>
 
@@ -16,7 +15,6 @@ std::vector<CaseDef>& registry() {
   return all;
 }
 
-Case* g_current = nullptr;
 std::atomic<int> g_findings{0};
 
 std::string hex(const void* p) { return describe(p).get<std::string>(); }
@@ -60,8 +58,6 @@ const CaseDef* find_case(std::string_view id) {
     if (c.id == id) return &c;
   return nullptr;
 }
-
-Case& current_case() { return *g_current; }
 
 // ---------------------------------------------------------------------------------------------
 // Findings and checks
@@ -161,13 +157,12 @@ struct Case::Resource {
 };
 
 Case::Case(const CaseDef& def) : def_(def) {
-  g_current = this;
   seed_ = std::random_device{}();
   rng_ = seed_ | 1;
   trace::emit({{"ev", "seed"}, {"seed", seed_}});
 }
 
-Case::~Case() { g_current = nullptr; }
+Case::~Case() = default;
 
 int Case::findings() const { return g_findings.load(); }
 

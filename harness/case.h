@@ -164,9 +164,6 @@ class Case {
   std::uint64_t rng_;
 };
 
-// The case running in this process (one per process), for CU()/CUDA() and threads.
-Case& current_case();
-
 }  // namespace ctxshare
 
 #define CTXSHARE_CASE(family, name, ...)                                                              \

@@ -385,14 +385,13 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
 }  // namespace
 
 std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options) {
-  RunOptions quiet = options;
   std::vector<CaseResult> results = run_batch(selection, options, options.reruns == 0);
   if (options.reruns == 0) return results;
   // A failure that goes away on a re-run is a flake: reported as such, with the first run's evidence.
   for (size_t i = 0; i < results.size(); ++i) {
     CaseResult& r = results[i];
     for (int attempt = 0; attempt < options.reruns && needs_rerun(r.outcome) && r.rerun_outcomes.size() == static_cast<size_t>(attempt); ++attempt) {
-      CaseResult again = std::move(run_batch({selection[i]}, quiet, false)[0]);
+      CaseResult again = std::move(run_batch({selection[i]}, options, false)[0]);
       r.rerun_outcomes.push_back(to_string(again.outcome));
       if (again.outcome == Outcome::passed) {
         r.reason = "flaky: " + std::string(to_string(r.outcome)) + ", then passed on re-run " + std::to_string(attempt + 1);

@@ -47,7 +47,6 @@ const char* to_string(Api api) {
 }
 
 void open(int fd) { g_fd = fd; }
-bool is_open() { return g_fd >= 0; }
 
 void emit(nlohmann::json event) {
   if (g_fd < 0) return;

@@ -18,7 +18,6 @@ const char* to_string(Api api);
 
 // Starts the stream on fd; before this (and in the scheduling process) events are dropped.
 void open(int fd);
-bool is_open();
 void emit(nlohmann::json event);
 
 // Seconds since the stream was opened.
