@@ -240,7 +240,14 @@ __global__ void read_texture(cudaTextureObject_t texture, std::uint32_t* out, un
 }
 __global__ void write_surface(cudaSurfaceObject_t surface, std::uint32_t seed, unsigned width, unsigned height) {
   const unsigned x = blockIdx.x * blockDim.x + threadIdx.x, y = blockIdx.y;
-  if (x < width && y < height) surf2Dwrite((seed ^ (y * width + x) * 2654435761u) | 1u, surface, x * 4, y);
+  if (x >= width || y >= height) return;
+  const std::uint32_t value = (seed ^ (y * width + x) * 2654435761u) | 1u;
+#if defined(__clang__) && !defined(__NVCC__)
+  // clang has no surf2Dwrite: the instruction nvcc's surf2Dwrite emits, written out (x in bytes).
+  asm volatile("sust.b.2d.b32.trap [%0, {%1, %2}], {%3};" ::"l"(surface), "r"(x * 4), "r"(y), "r"(value) : "memory");
+#else
+  surf2Dwrite(value, surface, x * 4, y);
+#endif
 }
 }  // namespace
 

@@ -40,6 +40,15 @@ nlohmann::json measure(int repetitions, const std::string& unit, const std::func
 
 #define RAW(fn) fn.raw()
 
+// cuCtxCreate untraced, by whichever signature the toolkit's header names.
+CUresult create_context_untraced(CUcontext* ctx, CUdevice dev) {
+#if CUDA_VERSION >= 13000
+  return RAW(cuCtxCreate)(ctx, nullptr, 0, dev);
+#else
+  return RAW(cuCtxCreate)(ctx, 0, dev);
+#endif
+}
+
 }  // namespace
 
 nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
@@ -84,7 +93,7 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
   out["first_use"]["cuCtxCreate + cuCtxDestroy, ms"] = measure(reps, "ms", [&] {
     const auto t = Clock::now();
     CUcontext c = nullptr;
-    RAW(cuCtxCreate)(&c, nullptr, 0, dev);
+    create_context_untraced(&c, dev);
     RAW(cuCtxDestroy)(c);
     RAW(cuCtxSetCurrent)(primary);
     return since(t, 1e3);
@@ -93,7 +102,7 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
   std::vector<double> first, second;
   for (int i = 0; i < reps; ++i) {
     CUcontext c = nullptr;
-    RAW(cuCtxCreate)(&c, nullptr, 0, dev);
+    create_context_untraced(&c, dev);
     auto t = Clock::now();
     empty_kernel<<<1, 1>>>();
     ::cudaDeviceSynchronize();
@@ -138,8 +147,8 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
 
   // Context switches: 10000 a sample, in ns each.
   CUcontext a = nullptr, b = nullptr;
-  RAW(cuCtxCreate)(&a, nullptr, 0, dev);
-  RAW(cuCtxCreate)(&b, nullptr, 0, dev);
+  create_context_untraced(&a, dev);
+  create_context_untraced(&b, dev);
   constexpr int kSwitches = 10000;
   auto per_switch = [&](const std::function<void(int)>& step) {
     return measure(reps, "ns", [&] {

@@ -37,6 +37,7 @@ struct Needs {
   int min_driver = 0;              // cuDriverGetVersion, e.g. 12040
   int min_compute_capability = 0;  // major*10+minor of device 0, e.g. 90
   std::vector<std::string> libraries;  // "cublas", "nvrtc"
+  int min_toolkit = 0;             // CUDART_VERSION built with, e.g. 13000; older builds compile the body out
 };
 
 struct CaseSpec {

@@ -41,6 +41,7 @@ nlohmann::json to_json(const CaseDef& def) {
                        {{"devices", s.needs.devices},
                         {"min_driver", s.needs.min_driver},
                         {"min_compute_capability", s.needs.min_compute_capability},
+                        {"min_toolkit", s.needs.min_toolkit},
                         {"libraries", s.needs.libraries}}},
                       {"labels", labels},
                       {"timeout_s", s.timeout_s},

@@ -2,6 +2,8 @@
 // body runs), run the body, then let the harness validate, release and look for what was left behind.
 #include <unistd.h>
 
+#include <cuda_runtime_api.h>
+
 #include <exception>
 
 #include "harness/libraries.h"
@@ -12,6 +14,11 @@ namespace {
 
 // Why this machine cannot run the case, or empty.
 std::string unmet_need(const Needs& needs) {
+  // A property of the build, so it comes before anything about the machine.
+  if (CUDART_VERSION < needs.min_toolkit)
+    return "needs a build with the CUDA " + std::to_string(needs.min_toolkit / 1000) + "." +
+           std::to_string(needs.min_toolkit % 1000 / 10) + " toolkit or newer, this one has " +
+           std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
   if (needs.devices == 0) return {};
   const DriverInfo& drv = load_driver();
   trace::emit({{"ev", "driver"},

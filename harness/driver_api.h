@@ -10,6 +10,8 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include <cstddef>
+
 #include <string>
 #include <vector>
 
@@ -24,7 +26,7 @@ namespace ctxshare {
   X(cuInit, 2000) X(cuDriverGetVersion, 2020) X(cuDeviceGet, 2000) X(cuDeviceGetCount, 2000)     \
   X(cuDeviceGetName, 2000) X(cuDeviceGetUuid, 11040) X(cuDeviceGetAttribute, 2000)                \
   X(cuDeviceTotalMem, 3020) X(cuDeviceGetPCIBusId, 4010) X(cuDeviceCanAccessPeer, 4000)           \
-  X(cuCtxCreate, 12050) X(cuCtxDestroy, 4000) X(cuCtxPushCurrent, 4000) X(cuCtxPopCurrent, 4000)  \
+  CTXSHARE_DRIVER_FUNCTIONS_OF_TOOLKIT(X) X(cuCtxDestroy, 4000) X(cuCtxPushCurrent, 4000) X(cuCtxPopCurrent, 4000)  \
   X(cuCtxSetCurrent, 4000) X(cuCtxGetCurrent, 4000) X(cuCtxGetDevice, 2000)                       \
   X(cuCtxGetFlags, 7000) X(cuCtxGetApiVersion, 3020) X(cuCtxSynchronize, 2000)                    \
   X(cuCtxGetId, 12000) X(cuCtxEnablePeerAccess, 4000) X(cuCtxDisablePeerAccess, 4000)             \
@@ -63,7 +65,15 @@ namespace ctxshare {
   X(cuTexObjectCreate, 5000) X(cuTexObjectDestroy, 5000) X(cuSurfObjectCreate, 5000)               \
   X(cuSurfObjectDestroy, 5000) X(cuMemcpyDtoD, 3020) X(cuMemcpyDtoDAsync, 3020)                    \
   X(cuMemsetD8Async, 3020) X(cuArrayGetDescriptor, 3020) X(cuStreamGetId, 12000)                   \
-  X(cuMemPoolGetAttribute, 11020) X(cuGraphExecUpdate, 12000) X(cuStreamGetCaptureInfo, 12030)
+  X(cuMemPoolGetAttribute, 11020) X(cuGraphExecUpdate, 12000)
+
+// The functions whose default signature changed with CUDA 13: a build calls the ones its toolkit's
+// header names, as a program built with that toolkit does.
+#if CUDA_VERSION >= 13000
+#define CTXSHARE_DRIVER_FUNCTIONS_OF_TOOLKIT(X) X(cuCtxCreate, 12050) X(cuStreamGetCaptureInfo, 12030)
+#else
+#define CTXSHARE_DRIVER_FUNCTIONS_OF_TOOLKIT(X) X(cuCtxCreate, 3020) X(cuStreamGetCaptureInfo, 11030)
+#endif
 
 // A traced driver function: calls the resolved entry point and records the call in the trace.
 template <class Fn>
@@ -94,10 +104,30 @@ class DriverFunction<CUresult(CUDAAPI*)(Args...)> {
   Pointer pointer_ = nullptr;
 };
 
+// Cases create contexts as CUDA 13 documents it, cuCtxCreate(&ctx, nullptr, flags, dev). A CUDA 12
+// header names cuCtxCreate_v2, which has no CUctxCreateParams: there the call goes to cuCtxCreate_v2,
+// what a CUDA 12 program calls, and only a null CUctxCreateParams compiles.
+template <class Fn>
+struct TracedDriverFunction {
+  using type = DriverFunction<Fn>;
+};
+#if CUDA_VERSION < 13000
+class CtxCreateWithoutParams : public DriverFunction<PFN_cuCtxCreate_v3020> {
+ public:
+  using DriverFunction::DriverFunction;
+  using DriverFunction::operator();
+  CUresult operator()(CUcontext* ctx, std::nullptr_t, unsigned flags, CUdevice dev) const { return (*this)(ctx, flags, dev); }
+};
+template <>
+struct TracedDriverFunction<PFN_cuCtxCreate_v3020> {
+  using type = CtxCreateWithoutParams;
+};
+#endif
+
 #define CTXSHARE_DECLARE_DRIVER_FUNCTION(fn, version)                                   \
   static_assert(std::is_same_v<decltype(&::fn), PFN_##fn##_v##version>,               \
                 #fn ": ABI version " #version " does not match this toolkit's header"); \
-  inline DriverFunction<decltype(&::fn)> fn{#fn, version};
+  inline TracedDriverFunction<decltype(&::fn)>::type fn{#fn, version};
 CTXSHARE_DRIVER_FUNCTIONS(CTXSHARE_DECLARE_DRIVER_FUNCTION)
 #undef CTXSHARE_DECLARE_DRIVER_FUNCTION
 

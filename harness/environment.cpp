@@ -13,6 +13,20 @@
 namespace ctxshare {
 namespace {
 
+// The headers compiled against are those of the toolkit CMake found: another toolkit's headers earlier
+// on the include path (CUDA 13's in /usr/local/include under a CUDA 12 build) would make every result
+// lie about its variant.
+constexpr int toolkit_version_number(const char* v) {
+  int major = 0, minor = 0;
+  for (; *v >= '0' && *v <= '9'; ++v) major = major * 10 + (*v - '0');
+  if (*v == '.') ++v;
+  for (; *v >= '0' && *v <= '9'; ++v) minor = minor * 10 + (*v - '0');
+  return major * 1000 + minor * 10;
+}
+static_assert(toolkit_version_number(CTXSHARE_TOOLKIT_VERSION) == CUDART_VERSION,
+              "cuda_runtime_api.h is not the header of the toolkit CMake found (CTXSHARE_TOOLKIT_VERSION)");
+static_assert(CUDA_VERSION == CUDART_VERSION, "cuda.h and cuda_runtime_api.h come from different toolkits");
+
 // The variables that change what CUDA does; the only ones ever read.
 constexpr const char* kCudaVariables[] = {
     "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",    "CUDA_MODULE_LOADING", "CUDA_LAUNCH_BLOCKING",
@@ -103,8 +117,15 @@ nlohmann::json host_environment() {
       {"build",
        {{"ctxshare", CTXSHARE_VERSION},
         {"toolkit", CUDART_VERSION},
+        {"toolkit_version", CTXSHARE_TOOLKIT_VERSION},
+#ifdef CTXSHARE_CUDART_SHARED
+        {"cudart", "shared"},
+#else
         {"cudart", "static"},
+#endif
         {"compiler", __VERSION__},
+        {"cuda_compiler", CTXSHARE_CUDA_COMPILER},
+        {"cuda_architectures", CTXSHARE_CUDA_ARCHITECTURES},
 #ifdef CUDA_API_PER_THREAD_DEFAULT_STREAM
         {"default_stream", "per-thread"},
 #else

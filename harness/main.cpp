@@ -235,6 +235,14 @@ int matrix_command(const std::vector<std::string>& paths, const std::string& out
   return 0;
 }
 
+int tally_command(const std::vector<std::string>& paths, bool all) {
+  std::vector<ResultFile> runs(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i)
+    if (std::string why = load_results(paths[i], &runs[i]); !why.empty()) return bad_input(why);
+  std::fputs(tally_runs(runs, all).c_str(), stdout);
+  return 0;
+}
+
 int repro_command(const std::string& id, const std::string& out_dir, const std::string& results_path) {
   const CaseDef* def = find_case(id);
   if (def == nullptr) return bad_input("unknown case '" + id + "' (ctxshare list shows the cases)");
@@ -366,6 +374,12 @@ int main(int argc, char** argv) {
   matrix_cmd->add_option("--out", matrix_out, "directory to write patterns.md, claims.md and matrix.html")->required();
   matrix_cmd->add_option("--claims", matrix_claims, "the claims reference (default: docs/claims-reference.md)");
 
+  std::vector<std::string> tally_paths;
+  bool tally_all = false;
+  auto* tally_cmd = app.add_subcommand("tally", "how each case ended over many runs, by machine and build (a Markdown table)");
+  tally_cmd->add_option("results", tally_paths, "result files from `ctxshare run --json`")->required();
+  tally_cmd->add_flag("--all", tally_all, "every case, not only those that did not end alike in every run");
+
   std::string repro_case, repro_out, repro_results;
   auto* repro_cmd = app.add_subcommand("repro", "a standalone reproducer of one case, with a report draft, for a vendor");
   repro_cmd->add_option("case", repro_case, "the case id")->required();
@@ -407,6 +421,7 @@ int main(int argc, char** argv) {
   if (*diff_cmd) return diff_command(diff_old, diff_new);
   if (*matrix_cmd) return matrix_command(matrix_runs, matrix_out, matrix_claims);
   if (*repro_cmd) return repro_command(repro_case, repro_out, repro_results);
+  if (*tally_cmd) return tally_command(tally_paths, tally_all);
   if (*case_cmd) {
     const CaseDef* def = find_case(child_case);
     if (def == nullptr) return bad_input("unknown case '" + child_case + "'");

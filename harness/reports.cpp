@@ -192,6 +192,69 @@ DiffReport diff_runs(const ResultFile& old_run, const ResultFile& new_run) {
   return report;
 }
 
+std::string tally_runs(const std::vector<ResultFile>& runs, bool all) {
+  // label -> case -> "outcome (answers)" -> count; labels in the order first seen.
+  std::vector<std::string> labels;
+  std::map<std::string, int> runs_of;
+  std::map<std::string, std::map<std::string, std::map<std::string, int>>> seen;
+  for (const auto& run : runs) {
+    const std::string label = run_label(run.doc);
+    if (!runs_of.count(label)) labels.push_back(label);
+    ++runs_of[label];
+    for (const auto& c : run.doc["cases"]) {
+      // The answers a diagnostic case recorded; numbers are handles and timings, not answers.
+      std::string answers;
+      const nlohmann::json observations = c.value("observations", nlohmann::json::object());
+      for (const auto& [key, value] : observations.items())
+        if (value.is_string()) answers += (answers.empty() ? "" : "; ") + key + ": " + value.get<std::string>();
+      std::string how = str(c, "outcome");
+      if (!answers.empty()) how += " (" + answers + ")";
+      ++seen[str(c, "id")][label][how];
+    }
+  }
+  std::ostringstream out;
+  out << "| case |";
+  for (const auto& l : labels) out << " " << md_cell(l) << ", " << runs_of[l] << (runs_of[l] == 1 ? " run" : " runs") << " |";
+  out << "\n|---|";
+  for (size_t i = 0; i < labels.size(); ++i) out << "---|";
+  out << "\n";
+  int shown = 0;
+  for (const auto& [id, by_label] : seen) {
+    std::set<std::string> ways;
+    bool every_run = true;
+    for (const auto& l : labels) {
+      auto it = by_label.find(l);
+      if (it == by_label.end()) continue;
+      int count = 0;
+      for (const auto& [how, n] : it->second) {
+        ways.insert(how);
+        count += n;
+      }
+      every_run = every_run && count == runs_of[l];
+    }
+    if (!all && ways.size() == 1 && every_run) continue;
+    ++shown;
+    out << "| `" << id << "` |";
+    for (const auto& l : labels) {
+      auto it = by_label.find(l);
+      if (it == by_label.end()) {
+        out << " not run |";
+        continue;
+      }
+      std::vector<std::pair<int, std::string>> counted;
+      for (const auto& [how, n] : it->second) counted.emplace_back(-n, how);
+      std::sort(counted.begin(), counted.end());
+      std::string cell;
+      for (const auto& [n, how] : counted) cell += (cell.empty() ? "" : "; ") + std::to_string(-n) + "x " + how;
+      out << " " << md_cell(cell) << " |";
+    }
+    out << "\n";
+  }
+  out << "\n" << shown << (all ? " cases" : " cases that did not end alike in every run") << ", from " << runs.size()
+      << " runs\n";
+  return out.str();
+}
+
 std::string write_matrix(const std::vector<ResultFile>& runs, const std::string& claims_reference,
                          const std::string& out_dir) {
   namespace fs = std::filesystem;

@@ -1,5 +1,6 @@
-// Reports made from result files, never from CUDA: what changed between two runs (diff), and the
-// supported-patterns table, claims page and HTML matrix merged from many runs (matrix).
+// Reports made from result files, never from CUDA: what changed between two runs (diff), how runs of
+// the same cases ended (tally), and the supported-patterns table, claims page and HTML matrix merged
+// from many runs (matrix).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,11 @@ struct DiffReport {
   int regressions = 0;
 };
 DiffReport diff_runs(const ResultFile& old_run, const ResultFile& new_run);
+
+// How often each case ended each way, and with which answers, over runs of the same cases, one
+// column per machine and build (run_label): what settles with the variant and what differs between
+// runs of one build. Markdown; only cases not alike in every run unless `all`.
+std::string tally_runs(const std::vector<ResultFile>& runs, bool all);
 
 // Writes patterns.md, claims.md and matrix.html into out_dir; claims_reference is the text of
 // docs/claims-reference.md. Returns an error, or empty.

@@ -37,6 +37,55 @@ std::string case_block(const std::string& text, const std::string& family, const
 
 std::string base_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
 
+// build.sh and CMakeLists.txt that build the reproducer as this ctxshare was built: the same toolkit,
+// CUDA compiler, default stream and runtime linkage (the variant in environment.json).
+std::pair<std::string, std::string> build_files(bool cublas) {
+#ifdef CTXSHARE_CUDART_SHARED
+  const bool shared_cudart = true;
+#else
+  const bool shared_cudart = false;
+#endif
+#ifdef CUDA_API_PER_THREAD_DEFAULT_STREAM
+  const bool ptds = true;
+#else
+  const bool ptds = false;
+#endif
+  const std::string libs = std::string("-lcuda -lnvrtc") + (cublas ? " -lcublas" : "");
+  const std::string cmake_libs = std::string("CUDA::cuda_driver ") + (shared_cudart ? "CUDA::cudart" : "CUDA::cudart_static") +
+                                 " CUDA::nvrtc " + (cublas ? "CUDA::cublas " : "") + "nlohmann_json::nlohmann_json";
+  std::string build = "#!/bin/sh\n# Builds the reproducer as ctxshare " CTXSHARE_VARIANT " was built. Needs that CUDA toolkit and\n"
+                      "# nlohmann-json (header only; Debian/Ubuntu: nlohmann-json3-dev).\nset -e\ncd \"$(dirname \"$0\")\"\n";
+  std::string cmake = "cmake_minimum_required(VERSION 3.25...4.4)\n# Builds the reproducer as ctxshare " CTXSHARE_VARIANT " was built.\n";
+#ifdef CTXSHARE_CUDA_WITH_CLANG
+  std::string archs;
+  std::istringstream list(CTXSHARE_CUDA_ARCHITECTURES);
+  for (std::string a; list >> a;) archs += " --cuda-gpu-arch=sm_" + a;
+  const std::string clang = std::filesystem::path(CTXSHARE_CXX_COMPILER).filename().string();
+  build += "# clang compiles it as CUDA against the toolkit in CUDA_PATH (the CUDA 12 wheels have no nvcc).\n"
+           "CUDA_PATH=\"${CUDA_PATH:-" CTXSHARE_TOOLKIT_ROOT "}\"\n" + clang +
+           " -x cuda --cuda-path=\"$CUDA_PATH\" -isystem \"$CUDA_PATH/include\" -Wno-unknown-cuda-version" + archs +
+           (ptds ? " -DCUDA_API_PER_THREAD_DEFAULT_STREAM" : "") + " -std=c++20 -O2 -o repro repro.cu -L\"$CUDA_PATH/lib64\" " +
+           "-L\"$CUDA_PATH/lib64/stubs\" " + (shared_cudart ? "-lcudart" : "-lcudart_static") + " -ldl -lrt -lpthread " + libs + "\n";
+  cmake += "# Configure with -DCMAKE_CXX_COMPILER=" + clang + ": clang compiles repro.cu as CUDA.\n"
+           "project(ctxshare_repro LANGUAGES CXX)\nset(CUDAToolkit_ROOT \"" CTXSHARE_TOOLKIT_ROOT "\" CACHE PATH \"the CUDA toolkit\")\n"
+           "find_package(CUDAToolkit REQUIRED)\nfind_package(nlohmann_json REQUIRED)\nadd_executable(repro repro.cu)\n"
+           "set_source_files_properties(repro.cu PROPERTIES LANGUAGE CXX)\n"
+           "target_compile_options(repro PRIVATE -x cuda --cuda-path=${CUDAToolkit_LIBRARY_ROOT} -isystem ${CUDAToolkit_INCLUDE_DIRS}\n"
+           "  -Wno-unknown-cuda-version" + archs + " -std=c++20)\n";
+#else
+  build += std::string("nvcc -std=c++20 --expt-relaxed-constexpr -O2") + (ptds ? " --default-stream per-thread" : "") +
+           (shared_cudart ? " -cudart shared" : "") + " -o repro repro.cu " + libs + "\n";
+  cmake += "project(ctxshare_repro LANGUAGES CXX CUDA)\nset(CMAKE_CUDA_RUNTIME_LIBRARY None)\n"
+           "find_package(CUDAToolkit REQUIRED)\nfind_package(nlohmann_json REQUIRED)\nadd_executable(repro repro.cu)\n"
+           "target_compile_options(repro PRIVATE -std=c++20 --expt-relaxed-constexpr" +
+           std::string(ptds ? " --default-stream=per-thread" : "") + ")\n";
+#endif
+  build += "echo \"built ./repro; run it with ./repro (exit 0: passed, 1: findings, 77: no usable driver or too few devices)\"\n";
+  if (ptds) cmake += "target_compile_definitions(repro PRIVATE CUDA_API_PER_THREAD_DEFAULT_STREAM)\n";
+  cmake += "target_link_libraries(repro PRIVATE " + cmake_libs + ")\n";
+  return {build, cmake};
+}
+
 }  // namespace
 
 std::string export_repro(const CaseDef& def, const std::string& dir, const nlohmann::json& result,
@@ -72,17 +121,7 @@ std::string export_repro(const CaseDef& def, const std::string& dir, const nlohm
         def.id + "\"); }\n";
 
   const bool cublas = text.find("cublas") != std::string::npos;
-  const std::string libs = std::string("-lcuda -lnvrtc") + (cublas ? " -lcublas" : "");
-  const std::string build =
-      "#!/bin/sh\n# Needs the CUDA toolkit and nlohmann-json (header only; Debian/Ubuntu: nlohmann-json3-dev).\n"
-      "set -e\ncd \"$(dirname \"$0\")\"\nnvcc -std=c++20 --expt-relaxed-constexpr -O2 -o repro repro.cu " + libs +
-      "\necho \"built ./repro; run it with ./repro (exit 0: passed, 1: findings, 77: no usable driver or too few devices)\"\n";
-  const std::string cmake =
-      "cmake_minimum_required(VERSION 3.25...4.4)\nproject(ctxshare_repro LANGUAGES CXX CUDA)\n"
-      "find_package(CUDAToolkit REQUIRED)\nfind_package(nlohmann_json REQUIRED)\nadd_executable(repro repro.cu)\n"
-      "target_compile_options(repro PRIVATE -std=c++20 --expt-relaxed-constexpr)\n"
-      "target_link_libraries(repro PRIVATE CUDA::cuda_driver CUDA::cudart CUDA::nvrtc " +
-      std::string(cublas ? "CUDA::cublas " : "") + "nlohmann_json::nlohmann_json)\n";
+  const auto [build, cmake] = build_files(cublas);
 
   // The report draft: summary, steps, expected, actual, environment.
   std::ostringstream report;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -25,12 +26,19 @@
 
 namespace ctxshare {
 
+#if CUDA_VERSION < 13000
+// The cases create contexts as CUDA 13 documents it; a CUDA 12 header names cuCtxCreate_v2, which
+// takes no CUctxCreateParams, and that is what a CUDA 12 program calls.
+inline CUresult cuCtxCreate(CUcontext* ctx, std::nullptr_t, unsigned flags, CUdevice dev) { return ::cuCtxCreate(ctx, flags, dev); }
+#endif
+
 enum class Verdict { works, fails, diagnostic };
 struct Needs {
   int devices = 1;
   int min_driver = 0;
   int min_compute_capability = 0;
   std::vector<std::string> libraries;
+  int min_toolkit = 0;
 };
 struct CaseSpec {
   std::vector<std::string> claims;
@@ -376,6 +384,10 @@ inline int repro_main(const std::string& id) {
     if (def.id != id) continue;
     for (const auto& [k, v] : def.spec.environment) setenv(k.c_str(), v.c_str(), 1);
     std::printf("reproducing %s\n", id.c_str());
+    if (CUDART_VERSION < def.spec.needs.min_toolkit) {
+      std::printf("needs a build with the CUDA %d toolkit or newer, this one has %d\n", def.spec.needs.min_toolkit, CUDART_VERSION);
+      return 77;
+    }
     const CUresult init = cuInit(0);
     if (init != CUDA_SUCCESS) {
       std::printf("cuInit(0) returned %s: no usable driver\n", driver_error_name(init).c_str());

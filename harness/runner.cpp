@@ -141,7 +141,7 @@ std::vector<std::pair<std::string, std::string>> child_environment(const CaseSpe
 // One case's child, from start to classification.
 class Running {
  public:
-  Running(const CaseDef& def, double timeout_s) : def_(def), timeout_s_(timeout_s) {
+  Running(const CaseDef& def, double timeout_s) : timeout_s_(timeout_s) {
     result_.id = def.id;
     start_ = seconds_now();
     std::string error;
@@ -331,7 +331,6 @@ class Running {
     proc_.out_fd = proc_.event_fd = -1;
   }
 
-  const CaseDef& def_;
   double timeout_s_;
   Process proc_;
   CaseResult result_;

@@ -1,6 +1,7 @@
 // Tests of the harness itself, with no GPU: isolation, crash and hang capture, classification, bad
 // input, result files, scheduling. They drive the real executables as a user would, through the
 // misbehaving cases of ctxshare_selftest.
+#include <cuda_runtime_api.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -184,6 +185,15 @@ TEST(NoDriver, GpuCasesAreSkippedWithTheReason) {
     EXPECT_FALSE(c["observations"].contains("ran_without_a_driver"));
   }
   EXPECT_EQ(r.results["environment"]["cuda"]["driver"]["initialized"], false);
+}
+
+TEST(Needs, CaseNeedingANewerToolkitIsSkippedWithTheReason) {
+  const SelftestRun r = run_selftest({"selftest.needs_a_newer_toolkit"});
+  EXPECT_EQ(r.ran.exit_code, 0) << r.ran.out;
+  const json& c = result_of(r.results, "selftest.needs_a_newer_toolkit");
+  EXPECT_EQ(c["outcome"], "skipped");
+  EXPECT_EQ(c["reason"], "needs a build with the CUDA 99.0 toolkit or newer, this one has " +
+                             std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10));
 }
 
 TEST(NoDriver, TheWholeSuiteIsSkippedAndTheRunPasses) {

@@ -154,6 +154,33 @@ TEST(Diff, BadOrForeignFilesGetAOneLineError) {
   }
 }
 
+TEST(Tally, CountsHowEachCaseEndedPerBuildAndShowsOnlyWhatDiffers) {
+  TempDir tmp;
+  json other_build = run_doc("580.159.04", {case_result("a.same", "passed"), observed("a.answer", "CUDA_ERROR_INVALID_HANDLE"),
+                                            case_result("a.flaky", "crash")});
+  other_build["environment"]["build"]["variant"] = "cuda12.9.79-clang19";
+  const std::vector<std::string> files = {
+      write(tmp, "1.json", run_doc("580.159.04", {case_result("a.same", "passed"), observed("a.answer", "CUDA_ERROR_CONTEXT_IS_DESTROYED"),
+                                                  case_result("a.flaky", "passed")}).dump()),
+      write(tmp, "2.json", run_doc("580.159.04", {case_result("a.same", "passed"), observed("a.answer", "CUDA_ERROR_CONTEXT_IS_DESTROYED"),
+                                                  case_result("a.flaky", "crash")}).dump()),
+      write(tmp, "3.json", other_build.dump())};
+  std::vector<std::string> args = {kSelftest, "tally"};
+  args.insert(args.end(), files.begin(), files.end());
+  const Ran r = run(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| case | Test GPU, driver 580.159.04, cuda13.0.88, 2 runs | Test GPU, driver 580.159.04, cuda12.9.79-clang19, 1 run |"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| `a.answer` | 2x passed (query: CUDA_ERROR_CONTEXT_IS_DESTROYED) | 1x passed (query: CUDA_ERROR_INVALID_HANDLE) |"),
+            std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| `a.flaky` | 1x crash; 1x passed | 1x crash |"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("a.same"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 cases that did not end alike in every run, from 3 runs"), std::string::npos) << r.out;
+  args.push_back("--all");
+  EXPECT_NE(run(args).out.find("| `a.same` | 2x passed | 1x passed |"), std::string::npos);
+  EXPECT_EQ(run({kSelftest, "tally", tmp.file("missing.json")}).exit_code, 2);
+}
+
 TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
   TempDir tmp;
   const std::string one = write(tmp, "one.json", run_doc("580.95.05", {case_result("fam.case_a", "passed"), case_result("fam.case_b", "crash")}).dump());

@@ -94,6 +94,15 @@ CTXSHARE_CASE(selftest, needs_a_gpu, {.claims = {"SELFTEST"}, .source = "harness
 
 CTXSHARE_CASE(selftest, needs_two_gpus, {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 2}}) {}
 
+// A body that no toolkit yet compiles: compiled out, and the case skipped with the reason.
+CTXSHARE_CASE(selftest, needs_a_newer_toolkit,
+              {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 0, .min_toolkit = 99000}}) {
+#if CUDART_VERSION >= 99000
+  h.observe("compiled_in", true);
+#endif
+  h.expect_eq("a body compiled out does not run", 0, 1);
+}
+
 // Fails the first time it runs in a directory, passes after: a flake, for --reruns.
 CTXSHARE_CASE(selftest, fails_once, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
   const char* dir = std::getenv("CTXSHARE_SELFTEST_DIR");
