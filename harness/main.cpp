@@ -222,10 +222,17 @@ int diff_command(const std::string& old_path, const std::string& new_path) {
   return report.regressions > 0 ? 1 : 0;
 }
 
-int matrix_command(const std::vector<std::string>& paths, const std::string& out_dir, const std::string& claims_path) {
-  std::vector<ResultFile> runs(paths.size());
+// Every file given, or the first one's error.
+std::string load_all_results(const std::vector<std::string>& paths, std::vector<ResultFile>* runs) {
+  runs->resize(paths.size());
   for (size_t i = 0; i < paths.size(); ++i)
-    if (std::string why = load_results(paths[i], &runs[i]); !why.empty()) return bad_input(why);
+    if (std::string why = load_results(paths[i], &(*runs)[i]); !why.empty()) return why;
+  return {};
+}
+
+int matrix_command(const std::vector<std::string>& paths, const std::string& out_dir, const std::string& claims_path) {
+  std::vector<ResultFile> runs;
+  if (std::string why = load_all_results(paths, &runs); !why.empty()) return bad_input(why);
   std::ifstream in(claims_path);
   if (!in) return bad_input(claims_path + ": cannot be read");
   std::stringstream claims;
@@ -236,9 +243,8 @@ int matrix_command(const std::vector<std::string>& paths, const std::string& out
 }
 
 int tally_command(const std::vector<std::string>& paths, bool all) {
-  std::vector<ResultFile> runs(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i)
-    if (std::string why = load_results(paths[i], &runs[i]); !why.empty()) return bad_input(why);
+  std::vector<ResultFile> runs;
+  if (std::string why = load_all_results(paths, &runs); !why.empty()) return bad_input(why);
   std::fputs(tally_runs(runs, all).c_str(), stdout);
   return 0;
 }
