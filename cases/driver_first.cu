@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <thread>
 
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -22,7 +22,7 @@ void in_forked_child(Case& h, const std::function<std::string()>& child) {
   if (pipe(out) != 0) return h.observe("pipe", "failed");
   const pid_t pid = fork();
   if (pid == 0) {
-    trace::open(-1);  // the child's calls are not the parent's trace: it reports through the pipe
+    mute_events();  // the child's calls are not the parent's trace: it reports through the pipe
     const std::string said = child();
     (void)!write(out[1], said.data(), said.size());
     _exit(0);
@@ -44,7 +44,7 @@ void in_forked_child(Case& h, const std::function<std::string()>& child) {
   close(out[0]);
   said.resize(n > 0 ? static_cast<size_t>(n) : 0);
   if (WIFSIGNALED(status)) h.observe("child", "died of signal " + std::to_string(WTERMSIG(status)));
-  h.observe("child reported", nlohmann::json::parse(said.empty() ? "null" : said, nullptr, false));
+  h.observe("child reported", said.empty() ? "nothing" : said);
 }
 }  // namespace
 
@@ -58,8 +58,7 @@ CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
     CUcontext current = nullptr;
     const cudaError_t malloc_result = cudaMalloc(&p, 256);
     const CUresult current_result = cuCtxGetCurrent(&current);
-    return nlohmann::json{{"cudaMalloc", cudaGetErrorName(malloc_result)},
-                          {"cuCtxGetCurrent", driver_error_name(current_result)}}.dump();
+    return Value{{"cudaMalloc", cudaGetErrorName(malloc_result)}, {"cuCtxGetCurrent", driver_error_name(current_result)}}.json();
   });
   CUDA(cudaMemset(parent_memory, 7, 4096));  // the parent's CUDA is unharmed
   CUDA(cudaDeviceSynchronize());
@@ -77,8 +76,7 @@ CTXSHARE_CASE(fork, child_of_a_driver_initialized_parent,
     CUdeviceptr p = 0;
     const CUresult alloc = cuMemAlloc(&p, 256);
     const CUresult memset = cuMemsetD8(parent_memory, 1, 4096);
-    return nlohmann::json{{"cuMemAlloc", driver_error_name(alloc)}, {"cuMemsetD8 of the parent's memory", driver_error_name(memset)}}
-        .dump();
+    return Value{{"cuMemAlloc", driver_error_name(alloc)}, {"cuMemsetD8 of the parent's memory", driver_error_name(memset)}}.json();
   });
   CU(cuMemsetD8(parent_memory, 3, 4096));
   CU(cuCtxSynchronize());

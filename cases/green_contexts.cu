@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -85,18 +85,25 @@ CTXSHARE_CASE(green_contexts, runtime_view_of_a_green_contexts_sms,
   h.observe("cudaDevAttrMultiProcessorCount under it (the device's, or the partition's?)", runtime_sms);
 }
 
+namespace {
+struct DefaultStreamName {
+  const char* name;
+  CUstream stream;
+};
+const DefaultStreamName kDefaultStreamNames[] = {{"zero", nullptr},
+                                                 {"cudaStreamLegacy", cudaStreamLegacy},
+                                                 {"cudaStreamPerThread", cudaStreamPerThread},
+                                                 {"CU_STREAM_LEGACY", CU_STREAM_LEGACY},
+                                                 {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
+}  // namespace
+
 CTXSHARE_CASE(green_contexts, default_stream_by_every_name_under_a_converted_green_context,
               {.claims = {"DRV-GREEN", "DRV-STREAM-CTX"}, .source = kGreen, .needs = kGreenNeeds,
-               .variants = {"zero", "cudaStreamLegacy", "cudaStreamPerThread", "CU_STREAM_LEGACY", "CU_STREAM_PER_THREAD"}}) {
+               .axes = {table_axis<kDefaultStreamNames>("default_stream")}}) {
   // "Runtime calls then act on it": each name of the default stream, used by both APIs.
   unsigned int sm_count = 0;
   push_green_context(h, &sm_count);
-  const std::string_view name = h.variant();
-  const CUstream stream = name == "zero"                  ? nullptr
-                          : name == "cudaStreamLegacy"    ? cudaStreamLegacy
-                          : name == "cudaStreamPerThread" ? cudaStreamPerThread
-                          : name == "CU_STREAM_LEGACY"    ? CU_STREAM_LEGACY
-                                                          : CU_STREAM_PER_THREAD;
+  const CUstream stream = h.row<kDefaultStreamNames>().stream;
   const std::size_t n = 1 << 16;
   std::uint32_t* p = nullptr;
   CUDA(cudaMalloc(&p, n * 4));

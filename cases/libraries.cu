@@ -2,8 +2,8 @@
 // with scikits.cuda that the seed thread vouches for: on the program's contexts and streams, with
 // results checked against the CPU.
 // Sources: shared/seed (SEED-LIBRARY); cuBLAS: cublasCreate, cublasSetStream, cublasSgemm.
-#include "harness/case.h"
-#include "harness/libraries.h"
+#include "harness/case/case.h"
+#include "harness/cuda/libraries.h"
 
 namespace ctxshare {
 
@@ -57,13 +57,16 @@ void gemm_on_driver_objects(Case& h, cublasHandle_t handle, const char* what) {
 void own_handle(Case& h, cublasHandle_t handle) {
   h.defer("a cuBLAS handle", [handle] { return cublasDestroy(handle) == CUBLAS_STATUS_SUCCESS ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN; });
 }
+
+CTXSHARE_AXIS(HostContext, created_context, retained_primary);
 }  // namespace
 
 CTXSHARE_CASE(libraries, cublas_inside_a_driver_api_program,
               {.claims = {"SEED-LIBRARY", "SEED-MIX", "RT-NONPRIMARY"}, .source = kSeed,
-               .needs = {.libraries = {"cublas"}}, .variants = {"created_context", "retained_primary"}}) {
+               .needs = {.libraries = {"cublas"}}, .axes = {axis<HostContext>()}}) {
   CUcontext ctx = nullptr;
-  if (h.variant() == "created_context") {
+  const bool created = h.param<HostContext>() == HostContext::created_context;
+  if (created) {
     CU(cuCtxCreate(&ctx, nullptr, 0, h.device(0)));
     h.own_context(ctx);
   } else {
@@ -71,7 +74,7 @@ CTXSHARE_CASE(libraries, cublas_inside_a_driver_api_program,
     h.own_primary(h.device(0));
     CU(cuCtxPushCurrent(ctx));
   }
-  h.name_context(ctx, std::string(h.variant()));
+  h.name_context(ctx, created ? "created context" : "retained primary");
   const Ledger before = h.ledger();
   cublasHandle_t handle = nullptr;
   CUBLAS(cublasCreate(&handle));

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -165,10 +165,14 @@ CTXSHARE_CASE(lifecycle, cuCtxDestroy_pops_the_context_and_the_runtime_rebinds_t
   h.expect_eq("the runtime bound the primary after the destroy", current, primary, FindingKind::wrong_context);
 }
 
+namespace {
+CTXSHARE_AXIS(StaleUse, cudaStreamQuery, cuStreamQuery, cudaEventQuery, cudaMemset, cudaFree,
+              cudaStreamQuery_then_cudaEventQuery);
+}  // namespace
+
 CTXSHARE_CASE(lifecycle, runtime_object_used_after_cuCtxDestroy_of_its_context,
               {.claims = {"DRV-CREATE", "RT-NONPRIMARY"}, .source = "cuda.h: cuCtxDestroy", .verdict = Verdict::diagnostic,
-               .variants = {"cudaStreamQuery", "cuStreamQuery", "cudaEventQuery", "cudaMemset", "cudaFree",
-                            "cudaStreamQuery_then_cudaEventQuery"}}) {
+               .axes = {axis<StaleUse>()}}) {
   // One stale use per variant, so that a crash in one hides nothing of the others; the last variant
   // is the sequence in which a crash was first seen.
   CUcontext created = nullptr;
@@ -180,16 +184,17 @@ CTXSHARE_CASE(lifecycle, runtime_object_used_after_cuCtxDestroy_of_its_context,
   CUDA(cudaStreamCreate(&stream));
   CUDA(cudaEventCreate(&event));
   CU(cuCtxDestroy(created));
-  const std::string_view use = h.variant();
-  const std::string key = std::string(use) + " on an object of the destroyed context";
-  if (use == "cudaStreamQuery") h.observe_result(key, cudaStreamQuery(stream));
-  else if (use == "cuStreamQuery") h.observe_result(key, cuStreamQuery(stream));
-  else if (use == "cudaEventQuery") h.observe_result(key, cudaEventQuery(event));
-  else if (use == "cudaMemset") h.observe_result(key, cudaMemset(p, 0, 4096));
-  else if (use == "cudaFree") h.observe_result(key, cudaFree(p));
-  else {
-    h.observe_result("cudaStreamQuery on a stream of the destroyed context", cudaStreamQuery(stream));
-    h.observe_result("then cudaEventQuery on an event of the destroyed context", cudaEventQuery(event));
+  const std::string key = std::string(h.def().variant) + " on an object of the destroyed context";
+  switch (h.param<StaleUse>()) {
+    case StaleUse::cudaStreamQuery: h.observe_result(key, cudaStreamQuery(stream)); break;
+    case StaleUse::cuStreamQuery: h.observe_result(key, cuStreamQuery(stream)); break;
+    case StaleUse::cudaEventQuery: h.observe_result(key, cudaEventQuery(event)); break;
+    case StaleUse::cudaMemset: h.observe_result(key, cudaMemset(p, 0, 4096)); break;
+    case StaleUse::cudaFree: h.observe_result(key, cudaFree(p)); break;
+    case StaleUse::cudaStreamQuery_then_cudaEventQuery:
+      h.observe_result("cudaStreamQuery on a stream of the destroyed context", cudaStreamQuery(stream));
+      h.observe_result("then cudaEventQuery on an event of the destroyed context", cudaEventQuery(event));
+      break;
   }
 }
 
@@ -205,23 +210,24 @@ CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxSetFlags_on_an_active_primary,
               static_cast<unsigned>(cudaDeviceScheduleSpin));
 }
 
+namespace {
+CTXSHARE_AXIS(StreamCreator, cudaStreamCreate, cuStreamCreate);
+CTXSHARE_AXIS(StaleQuery, cuStreamQuery, cudaStreamQuery);
+CTXSHARE_AXIS(QueriedWhen, after_reinitialization, before_reinitialization);
+}  // namespace
+
 CTXSHARE_CASE(lifecycle, stream_used_after_cudaDeviceReset,
               {.claims = {"RT-RESET", "RT-TYPES"}, .source = kTearDown, .verdict = Verdict::diagnostic,
-               .variants = {"cudaStreamCreate_then_cuStreamQuery", "cudaStreamCreate_then_cudaStreamQuery",
-                            "cuStreamCreate_then_cuStreamQuery", "cuStreamCreate_then_cudaStreamQuery",
-                            "cudaStreamCreate_then_cuStreamQuery_before_reinitialization",
-                            "cudaStreamCreate_then_cudaStreamQuery_before_reinitialization",
-                            "cuStreamCreate_then_cuStreamQuery_before_reinitialization",
-                            "cuStreamCreate_then_cudaStreamQuery_before_reinitialization"}}) {
+               .axes = {axis<StreamCreator>(), axis<StaleQuery>(), axis<QueriedWhen>()}}) {
   // The reset destroyed the stream with its context; the documentation says nothing of its handle,
   // which is queried either before or after the next runtime call re-initializes the primary.
   CUDA(cudaSetDevice(0));
   CUstream stream = nullptr;
-  if (h.variant().starts_with("cuda")) CUDA(cudaStreamCreate(&stream));
+  if (h.param<StreamCreator>() == StreamCreator::cudaStreamCreate) CUDA(cudaStreamCreate(&stream));
   else CU(cuStreamCreate(&stream, CU_STREAM_DEFAULT));
   CUDA(cudaDeviceReset());
-  if (!h.variant().ends_with("_before_reinitialization")) CUDA(cudaFree(nullptr));
-  if (h.variant().find("then_cuStreamQuery") != std::string_view::npos)
+  if (h.param<QueriedWhen>() == QueriedWhen::after_reinitialization) CUDA(cudaFree(nullptr));
+  if (h.param<StaleQuery>() == StaleQuery::cuStreamQuery)
     h.observe_result("cuStreamQuery of the stale stream", cuStreamQuery(stream));
   else
     h.observe_result("cudaStreamQuery of the stale stream", cudaStreamQuery(stream));

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -27,122 +27,185 @@ struct Allocation {
   bool by_runtime = false;
 };
 
-// Allocates through the API the variant names and hands the memory to the harness. Host memory is
-// mapped, and its device address is asked of the *other* API: one more crossing.
-Allocation allocate(Case& h, std::string_view how, std::size_t bytes) {
-  Allocation a{nullptr, bytes, how.rfind("cuda", 0) == 0};
-  if (how == "cudaMalloc") {
-    CUDA(cudaMalloc(&a.device, bytes));
-    h.own_device_memory(a.device, bytes, Owner::runtime);
-  } else if (how == "cuMemAlloc") {
-    CUdeviceptr p = 0;
-    CU(cuMemAlloc(&p, bytes));
-    h.own_device_memory(p, bytes, Owner::driver);
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-  } else if (how == "cudaMallocPitch") {
-    std::size_t pitch = 0;
-    CUDA(cudaMallocPitch(&a.device, &pitch, 4000, bytes / 4000));
-    a.bytes = pitch * (bytes / 4000);
-    h.own_device_memory(a.device, a.bytes, Owner::runtime);
-  } else if (how == "cuMemAllocPitch") {
-    CUdeviceptr p = 0;
-    std::size_t pitch = 0;
-    CU(cuMemAllocPitch(&p, &pitch, 4000, bytes / 4000, 4));
-    a.bytes = pitch * (bytes / 4000);
-    h.own_device_memory(p, a.bytes, Owner::driver);
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-  } else if (how == "cudaHostAlloc") {
-    void* host = nullptr;
-    CUDA(cudaHostAlloc(&host, bytes, cudaHostAllocMapped));
-    h.own_host_memory(host, Owner::runtime);
-    CUdeviceptr p = 0;
-    CU(cuMemHostGetDevicePointer(&p, host, 0));
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-  } else if (how == "cuMemHostAlloc") {
-    void* host = nullptr;
-    CU(cuMemHostAlloc(&host, bytes, CU_MEMHOSTALLOC_DEVICEMAP));
-    h.own_host_memory(host, Owner::driver);
-    CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&a.device), host, 0));
-  } else if (how == "cudaHostRegister" || how == "cuMemHostRegister") {
-    void* host = std::aligned_alloc(4096, bytes);
-    if (how == "cudaHostRegister") {
-      CUDA(cudaHostRegister(host, bytes, cudaHostRegisterMapped));
-      h.defer("host memory registered by cudaHostRegister", [host] {
-        const cudaError_t r = cudaHostUnregister(host);
-        std::free(host);
-        return r == cudaSuccess ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN;
-      });
-      CUdeviceptr p = 0;
-      CU(cuMemHostGetDevicePointer(&p, host, 0));
-      a.device = reinterpret_cast<std::uint32_t*>(p);
-    } else {
-      CU(cuMemHostRegister(host, bytes, CU_MEMHOSTREGISTER_DEVICEMAP));
-      h.defer("host memory registered by cuMemHostRegister", [host] {
-        const CUresult r = cuMemHostUnregister(host);
-        std::free(host);
-        return r;
-      });
-      CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&a.device), host, 0));
-    }
-  } else if (how == "cudaMallocManaged") {
-    CUDA(cudaMallocManaged(&a.device, bytes));
-    h.own_device_memory(a.device, bytes, Owner::runtime);
-  } else if (how == "cuMemAllocManaged") {
-    CUdeviceptr p = 0;
-    CU(cuMemAllocManaged(&p, bytes, CU_MEM_ATTACH_GLOBAL));
-    h.own_device_memory(p, bytes, Owner::driver);
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-  } else if (how == "cudaMallocAsync") {
-    CUDA(cudaMallocAsync(&a.device, bytes, nullptr));
-    CUDA(cudaStreamSynchronize(nullptr));
-    // Which context a pool allocation reports is the business of its own case below.
-    h.own_device_memory_reported_in(a.device, bytes, Owner::runtime, pool_allocation_context(a.device));
-  } else if (how == "cuMemAllocAsync") {
-    CUdeviceptr p = 0;
-    CU(cuMemAllocAsync(&p, bytes, nullptr));
-    CU(cuStreamSynchronize(nullptr));
-    h.own_device_memory_reported_in(reinterpret_cast<void*>(p), bytes, Owner::driver,
-                                    pool_allocation_context(reinterpret_cast<void*>(p)));
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-  } else if (how == "cuMemCreate") {
-    CUmemAllocationProp prop{};
-    prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
-    prop.location = {CU_MEM_LOCATION_TYPE_DEVICE, h.device(0)};
-    std::size_t granularity = 0;
-    CU(cuMemGetAllocationGranularity(&granularity, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM));
-    a.bytes = (bytes + granularity - 1) / granularity * granularity;
-    CUmemGenericAllocationHandle handle{};
-    CU(cuMemCreate(&handle, a.bytes, &prop, 0));
-    CUdeviceptr p = 0;
-    CU(cuMemAddressReserve(&p, a.bytes, 0, 0, 0));
-    CU(cuMemMap(p, a.bytes, 0, handle, 0));
-    const std::size_t size = a.bytes;
-    h.defer("a cuMemCreate allocation and its mapping", [p, size, handle] {
-      CUresult r = cuMemUnmap(p, size);
-      if (r == CUDA_SUCCESS) r = cuMemAddressFree(p, size);
-      if (r == CUDA_SUCCESS) r = cuMemRelease(handle);
-      return r;
-    });
-    CUmemAccessDesc access{};
-    access.location = prop.location;
-    access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
-    CU(cuMemSetAccess(p, a.bytes, &access, 1));
-    a.device = reinterpret_cast<std::uint32_t*>(p);
-    a.by_runtime = false;
-  }
+// One allocator per row: it allocates through its API and hands the memory to the harness. Host
+// memory is mapped, and its device address is asked of the *other* API: one more crossing.
+using Allocate = Allocation (*)(Case&, std::size_t);
+struct Allocator {
+  const char* name;
+  Allocate allocate;
+  cudaMemoryType type;  // what cudaPointerGetAttributes must say of it
+};
+
+Allocation by_cudaMalloc(Case& h, std::size_t bytes) {
+  Allocation a{nullptr, bytes, true};
+  CUDA(cudaMalloc(&a.device, bytes));
+  h.own_device_memory(a.device, bytes, Owner::runtime);
   return a;
 }
+
+Allocation by_cuMemAlloc(Case& h, std::size_t bytes) {
+  CUdeviceptr p = 0;
+  CU(cuMemAlloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::driver);
+  return {reinterpret_cast<std::uint32_t*>(p), bytes, false};
+}
+
+Allocation by_cudaMallocPitch(Case& h, std::size_t bytes) {
+  Allocation a{nullptr, 0, true};
+  std::size_t pitch = 0;
+  CUDA(cudaMallocPitch(&a.device, &pitch, 4000, bytes / 4000));
+  a.bytes = pitch * (bytes / 4000);
+  h.own_device_memory(a.device, a.bytes, Owner::runtime);
+  return a;
+}
+
+Allocation by_cuMemAllocPitch(Case& h, std::size_t bytes) {
+  CUdeviceptr p = 0;
+  std::size_t pitch = 0;
+  CU(cuMemAllocPitch(&p, &pitch, 4000, bytes / 4000, 4));
+  h.own_device_memory(p, pitch * (bytes / 4000), Owner::driver);
+  return {reinterpret_cast<std::uint32_t*>(p), pitch * (bytes / 4000), false};
+}
+
+Allocation by_cudaHostAlloc(Case& h, std::size_t bytes) {
+  void* host = nullptr;
+  CUDA(cudaHostAlloc(&host, bytes, cudaHostAllocMapped));
+  h.own_host_memory(host, Owner::runtime);
+  CUdeviceptr p = 0;
+  CU(cuMemHostGetDevicePointer(&p, host, 0));
+  return {reinterpret_cast<std::uint32_t*>(p), bytes, true};
+}
+
+Allocation by_cuMemHostAlloc(Case& h, std::size_t bytes) {
+  void* host = nullptr;
+  CU(cuMemHostAlloc(&host, bytes, CU_MEMHOSTALLOC_DEVICEMAP));
+  h.own_host_memory(host, Owner::driver);
+  Allocation a{nullptr, bytes, false};
+  CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&a.device), host, 0));
+  return a;
+}
+
+Allocation by_cudaHostRegister(Case& h, std::size_t bytes) {
+  void* host = std::aligned_alloc(4096, bytes);
+  CUDA(cudaHostRegister(host, bytes, cudaHostRegisterMapped));
+  h.defer("host memory registered by cudaHostRegister", [host] {
+    const cudaError_t r = cudaHostUnregister(host);
+    std::free(host);
+    return r;
+  });
+  CUdeviceptr p = 0;
+  CU(cuMemHostGetDevicePointer(&p, host, 0));
+  return {reinterpret_cast<std::uint32_t*>(p), bytes, true};
+}
+
+Allocation by_cuMemHostRegister(Case& h, std::size_t bytes) {
+  void* host = std::aligned_alloc(4096, bytes);
+  CU(cuMemHostRegister(host, bytes, CU_MEMHOSTREGISTER_DEVICEMAP));
+  h.defer("host memory registered by cuMemHostRegister", [host] {
+    const CUresult r = cuMemHostUnregister(host);
+    std::free(host);
+    return r;
+  });
+  Allocation a{nullptr, bytes, false};
+  CUDA(cudaHostGetDevicePointer(reinterpret_cast<void**>(&a.device), host, 0));
+  return a;
+}
+
+Allocation by_cudaMallocManaged(Case& h, std::size_t bytes) {
+  Allocation a{nullptr, bytes, true};
+  CUDA(cudaMallocManaged(&a.device, bytes));
+  h.own_device_memory(a.device, bytes, Owner::runtime);
+  return a;
+}
+
+Allocation by_cuMemAllocManaged(Case& h, std::size_t bytes) {
+  CUdeviceptr p = 0;
+  CU(cuMemAllocManaged(&p, bytes, CU_MEM_ATTACH_GLOBAL));
+  h.own_device_memory(p, bytes, Owner::driver);
+  return {reinterpret_cast<std::uint32_t*>(p), bytes, false};
+}
+
+// Which context a pool allocation reports is the business of its own case below.
+Allocation by_cudaMallocAsync(Case& h, std::size_t bytes) {
+  Allocation a{nullptr, bytes, true};
+  CUDA(cudaMallocAsync(&a.device, bytes, nullptr));
+  CUDA(cudaStreamSynchronize(nullptr));
+  h.own_device_memory_reported_in(a.device, bytes, Owner::runtime, pool_allocation_context(a.device));
+  return a;
+}
+
+Allocation by_cuMemAllocAsync(Case& h, std::size_t bytes) {
+  CUdeviceptr p = 0;
+  CU(cuMemAllocAsync(&p, bytes, nullptr));
+  CU(cuStreamSynchronize(nullptr));
+  h.own_device_memory_reported_in(reinterpret_cast<void*>(p), bytes, Owner::driver,
+                                  pool_allocation_context(reinterpret_cast<void*>(p)));
+  return {reinterpret_cast<std::uint32_t*>(p), bytes, false};
+}
+
+Allocation by_cuMemCreate(Case& h, std::size_t bytes) {
+  CUmemAllocationProp prop{};
+  prop.type = CU_MEM_ALLOCATION_TYPE_PINNED;
+  prop.location = {CU_MEM_LOCATION_TYPE_DEVICE, h.device(0)};
+  std::size_t granularity = 0;
+  CU(cuMemGetAllocationGranularity(&granularity, &prop, CU_MEM_ALLOC_GRANULARITY_MINIMUM));
+  const std::size_t size = (bytes + granularity - 1) / granularity * granularity;
+  CUmemGenericAllocationHandle handle{};
+  CU(cuMemCreate(&handle, size, &prop, 0));
+  CUdeviceptr p = 0;
+  CU(cuMemAddressReserve(&p, size, 0, 0, 0));
+  CU(cuMemMap(p, size, 0, handle, 0));
+  h.defer("a cuMemCreate allocation and its mapping", [p, size, handle] {
+    CUresult r = cuMemUnmap(p, size);
+    if (r == CUDA_SUCCESS) r = cuMemAddressFree(p, size);
+    if (r == CUDA_SUCCESS) r = cuMemRelease(handle);
+    return r;
+  });
+  CUmemAccessDesc access{};
+  access.location = prop.location;
+  access.flags = CU_MEM_ACCESS_FLAGS_PROT_READWRITE;
+  CU(cuMemSetAccess(p, size, &access, 1));
+  return {reinterpret_cast<std::uint32_t*>(p), size, false};
+}
+
+constexpr Allocator kAllocatorsOfEveryKind[] = {
+    {"cudaMalloc", by_cudaMalloc, cudaMemoryTypeDevice},
+    {"cuMemAlloc", by_cuMemAlloc, cudaMemoryTypeDevice},
+    {"cudaMallocPitch", by_cudaMallocPitch, cudaMemoryTypeDevice},
+    {"cuMemAllocPitch", by_cuMemAllocPitch, cudaMemoryTypeDevice},
+    {"cudaHostAlloc", by_cudaHostAlloc, cudaMemoryTypeHost},
+    {"cuMemHostAlloc", by_cuMemHostAlloc, cudaMemoryTypeHost},
+    {"cudaHostRegister", by_cudaHostRegister, cudaMemoryTypeHost},
+    {"cuMemHostRegister", by_cuMemHostRegister, cudaMemoryTypeHost},
+    {"cudaMallocManaged", by_cudaMallocManaged, cudaMemoryTypeManaged},
+    {"cuMemAllocManaged", by_cuMemAllocManaged, cudaMemoryTypeManaged},
+    {"cudaMallocAsync", by_cudaMallocAsync, cudaMemoryTypeDevice},
+    {"cuMemAllocAsync", by_cuMemAllocAsync, cudaMemoryTypeDevice},
+    {"cuMemCreate", by_cuMemCreate, cudaMemoryTypeDevice},
+};
+// The allocators whose pointer attributes both APIs answer for the address they return.
+constexpr Allocator kAllocatorsWithPointerAttributes[] = {
+    {"cudaMalloc", by_cudaMalloc, cudaMemoryTypeDevice},
+    {"cuMemAlloc", by_cuMemAlloc, cudaMemoryTypeDevice},
+    {"cudaHostAlloc", by_cudaHostAlloc, cudaMemoryTypeHost},
+    {"cuMemHostAlloc", by_cuMemHostAlloc, cudaMemoryTypeHost},
+    {"cudaMallocManaged", by_cudaMallocManaged, cudaMemoryTypeManaged},
+    {"cuMemAllocManaged", by_cuMemAllocManaged, cudaMemoryTypeManaged},
+};
+
+CTXSHARE_AXIS(MemsetCrossing, cudaMemset_on_cuMemAlloc, cuMemsetD32_on_cudaMalloc);
+CTXSHARE_AXIS(PoolAllocator, cudaMallocAsync, cuMemAllocAsync);
+CTXSHARE_AXIS(PoolContext, primary, created);
 
 }  // namespace
 
 CTXSHARE_CASE(memory, allocation_written_and_launched_on_by_the_other_api,
               {.claims = {"SEED-MIX", "RT-PRIMARY", "SEED-RUNTIME-ON-DRIVER"},
                .source = kAllocators,
-               .variants = {"cudaMalloc", "cuMemAlloc", "cudaMallocPitch", "cuMemAllocPitch", "cudaHostAlloc",
-                            "cuMemHostAlloc", "cudaHostRegister", "cuMemHostRegister", "cudaMallocManaged",
-                            "cuMemAllocManaged", "cudaMallocAsync", "cuMemAllocAsync", "cuMemCreate"}}) {
+               .axes = {table_axis<kAllocatorsOfEveryKind>("allocator")}}) {
   CUDA(cudaSetDevice(0));
-  const Allocation a = allocate(h, h.variant(), 4000 * 256);
+  const Allocator& allocator = h.row<kAllocatorsOfEveryKind>();
+  const Allocation a = allocator.allocate(h, 4000 * 256);
   const std::size_t n = a.bytes / sizeof(std::uint32_t);
   const auto words = h.random_words(n);
   // Written through the other API, changed by a runtime kernel, read back through the allocator's API.
@@ -154,17 +217,17 @@ CTXSHARE_CASE(memory, allocation_written_and_launched_on_by_the_other_api,
   std::vector<std::uint32_t> seen(n);
   if (a.by_runtime) CUDA(cudaMemcpy(seen.data(), a.device, a.bytes, cudaMemcpyDefault));
   else CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(a.device), a.bytes));
-  h.expect_same_words(std::string(h.variant()) + " memory: other API's copy, runtime kernel, own API's copy", seen,
+  h.expect_same_words(std::string(allocator.name) + " memory: other API's copy, runtime kernel, own API's copy", seen,
                       plus(words, 11));
 }
 
 CTXSHARE_CASE(memory, memset_by_the_other_api,
-              {.claims = {"SEED-MIX"}, .source = kAllocators, .variants = {"cudaMemset_on_cuMemAlloc", "cuMemsetD32_on_cudaMalloc"}}) {
+              {.claims = {"SEED-MIX"}, .source = kAllocators, .axes = {axis<MemsetCrossing>()}}) {
   CUDA(cudaSetDevice(0));
   const std::size_t n = 1 << 16, bytes = n * sizeof(std::uint32_t);
   const std::uint32_t word = h.random_words(1)[0];
   std::vector<std::uint32_t> seen(n);
-  if (h.variant() == "cudaMemset_on_cuMemAlloc") {
+  if (h.param<MemsetCrossing>() == MemsetCrossing::cudaMemset_on_cuMemAlloc) {
     CUdeviceptr p = 0;
     CU(cuMemAlloc(&p, bytes));
     h.own_device_memory(p, bytes, Owner::driver);
@@ -183,11 +246,12 @@ CTXSHARE_CASE(memory, memset_by_the_other_api,
 
 CTXSHARE_CASE(memory, pointer_attributes_agree_between_the_apis,
               {.claims = {"RT-PTRATTR", "RT-PRIMARY"}, .source = "cuda.h: cuPointerGetAttribute; cuda_runtime_api.h: cudaPointerGetAttributes",
-               .variants = {"cudaMalloc", "cuMemAlloc", "cudaHostAlloc", "cuMemHostAlloc", "cudaMallocManaged", "cuMemAllocManaged"}}) {
+               .axes = {table_axis<kAllocatorsWithPointerAttributes>("allocator")}}) {
   CUDA(cudaSetDevice(0));
-  const Allocation a = allocate(h, h.variant(), 4000 * 16);
-  const bool host = h.variant().find("Host") != std::string_view::npos;
-  const bool managed = h.variant().find("Managed") != std::string_view::npos;
+  const Allocator& allocator = h.row<kAllocatorsWithPointerAttributes>();
+  const Allocation a = allocator.allocate(h, 4000 * 16);
+  const bool host = allocator.type == cudaMemoryTypeHost;
+  const bool managed = allocator.type == cudaMemoryTypeManaged;
   // The host allocators are asked about the host address, which is the device address under UVA.
   const auto ptr = reinterpret_cast<CUdeviceptr>(a.device);
   unsigned int memory_type = 0, is_managed = 0;
@@ -211,7 +275,7 @@ CTXSHARE_CASE(memory, runtime_array_is_a_driver_array,
   cudaChannelFormatDesc format = cudaCreateChannelDesc<unsigned int>();
   cudaArray_t array = nullptr;
   CUDA(cudaMallocArray(&array, &format, width, height));
-  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array) == cudaSuccess ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN; });
+  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array); });
   CUDA_ARRAY_DESCRIPTOR described{};
   CU(cuArrayGetDescriptor(&described, reinterpret_cast<CUarray>(array)));
   h.expect_eq("cuArrayGetDescriptor width of a runtime array", described.Width, width);
@@ -259,7 +323,7 @@ CTXSHARE_CASE(memory, driver_texture_object_read_by_a_runtime_kernel,
   cudaChannelFormatDesc format = cudaCreateChannelDesc<unsigned int>();
   cudaArray_t array = nullptr;
   CUDA(cudaMallocArray(&array, &format, width, height));
-  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array) == cudaSuccess ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN; });
+  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array); });
   const auto words = h.random_words(n);
   CUDA(cudaMemcpy2DToArray(array, 0, 0, words.data(), width * 4, width * 4, height, cudaMemcpyHostToDevice));
 
@@ -292,7 +356,7 @@ CTXSHARE_CASE(memory, runtime_surface_object_written_then_read_by_the_driver,
   cudaChannelFormatDesc format = cudaCreateChannelDesc<unsigned int>();
   cudaArray_t array = nullptr;
   CUDA(cudaMallocArray(&array, &format, width, height, cudaArraySurfaceLoadStore));
-  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array) == cudaSuccess ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN; });
+  h.defer("a cudaMallocArray array", [array] { return cudaFreeArray(array); });
   cudaResourceDesc resource{};
   resource.resType = cudaResourceTypeArray;
   resource.res.array.array = array;
@@ -360,9 +424,9 @@ CTXSHARE_CASE(memory, driver_memory_pool_serves_cudaMallocFromPoolAsync,
 CTXSHARE_CASE(memory, stream_ordered_allocation_reports_its_context,
               {.claims = {"RT-PRIMARY", "RT-NONPRIMARY"},
                .source = "cuda.h: cuPointerGetAttribute, CU_POINTER_ATTRIBUTE_CONTEXT (\"the CUcontext in which ptr was allocated\")",
-               .variants = {"cudaMallocAsync_primary", "cuMemAllocAsync_primary", "cudaMallocAsync_created", "cuMemAllocAsync_created"}}) {
+               .axes = {axis<PoolAllocator>(), axis<PoolContext>()}}) {
   CUcontext ctx = nullptr;
-  if (h.variant().ends_with("_created")) {
+  if (h.param<PoolContext>() == PoolContext::created) {
     CU(cuCtxCreate(&ctx, nullptr, 0, h.device(0)));
     h.own_context(ctx);
   } else {
@@ -370,7 +434,7 @@ CTXSHARE_CASE(memory, stream_ordered_allocation_reports_its_context,
     CU(cuCtxGetCurrent(&ctx));
   }
   CUdeviceptr p = 0;
-  if (h.variant().starts_with("cuda")) CUDA(cudaMallocAsync(reinterpret_cast<void**>(&p), 4096, nullptr));
+  if (h.param<PoolAllocator>() == PoolAllocator::cudaMallocAsync) CUDA(cudaMallocAsync(reinterpret_cast<void**>(&p), 4096, nullptr));
   else CU(cuMemAllocAsync(&p, 4096, nullptr));
   CU(cuStreamSynchronize(nullptr));
   CUcontext owner = nullptr;

@@ -4,8 +4,8 @@
 // cudaKernel_t too), cudaGetDriverEntryPointByVersion; cuda.h, cuModuleLoadData, cuLibraryLoadData,
 // cuGetProcAddress, cuModuleGetLoadingMode.
 #include "cases/kernels.cuh"
-#include "harness/case.h"
-#include "harness/libraries.h"
+#include "harness/case/case.h"
+#include "harness/cuda/libraries.h"
 
 namespace ctxshare {
 
@@ -180,12 +180,16 @@ CTXSHARE_CASE(modules_rtc, nvrtc_module_in_a_created_context_reads_runtime_memor
   h.expect_same_words("NVRTC kernel in a created context over cudaMalloc memory", seen, scaled(words, 7, 0));
 }
 
+namespace {
+CTXSHARE_AXIS(StreamFlavour, legacy_stream, per_thread_stream);
+}  // namespace
+
 CTXSHARE_CASE(modules_rtc, driver_entry_point_through_the_runtime_is_the_drivers,
               {.claims = {"DRV-ENTRY"}, .source = "cuda_runtime_api.h: cudaGetDriverEntryPointByVersion; cuda.h: cuGetProcAddress",
-               .variants = {"legacy_stream", "per_thread_stream"}}) {
+               .axes = {axis<StreamFlavour>()}}) {
   // The same flavour asked of both: the runtime's default follows how this binary was compiled
   // (--default-stream), the driver's cannot know, so the defaults are only observed.
-  const bool per_thread = h.variant() == "per_thread_stream";
+  const bool per_thread = h.param<StreamFlavour>() == StreamFlavour::per_thread_stream;
   const unsigned long long runtime_flags = per_thread ? cudaEnablePerThreadDefaultStream : cudaEnableLegacyStream;
   const cuuint64_t driver_flags = per_thread ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : CU_GET_PROC_ADDRESS_LEGACY_STREAM;
   for (const char* symbol : {"cuCtxGetCurrent", "cuMemAlloc", "cuCtxCreate", "cuStreamGetCtx", "cuMemcpyAsync"}) {

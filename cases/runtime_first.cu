@@ -3,7 +3,7 @@
 // Primary Contexts and Initialization and Tear-Down. The harness has called cuInit(0) and nothing
 // else: no context exists when a case starts.
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -233,14 +233,12 @@ CTXSHARE_CASE(runtime_first, legacy_context_is_refused_by_the_runtime,
   // The CUDA 3.0 cuCtxCreate made legacy (3010) contexts; a driver may no longer offer it.
   using LegacyCreate = CUresult(CUDAAPI*)(CUcontext*, unsigned int, CUdevice);
   auto legacy_create = reinterpret_cast<LegacyCreate>(h.driver_entry_point("cuCtxCreate", 3000));
-  h.observe("legacy cuCtxCreate offered by the driver", legacy_create != nullptr);
-  if (legacy_create == nullptr) return;
+  if (legacy_create == nullptr) h.skip("this driver no longer offers the CUDA 3.0 cuCtxCreate: no legacy context can be made");
   CUcontext legacy = nullptr;
   const CUdevice dev = h.device(0);
   const CUresult created =
       traced_driver_call("cuCtxCreate (ABI 3000)", [&] { return legacy_create(&legacy, 0, dev); });
-  h.observe("legacy cuCtxCreate result", describe(created));
-  if (created != CUDA_SUCCESS) return;
+  if (created != CUDA_SUCCESS) h.skip("the CUDA 3.0 cuCtxCreate returned " + describe(created).text() + ": no legacy context to offer the runtime");
   h.own_context(legacy);
   unsigned int version = 0;
   CU(cuCtxGetApiVersion(legacy, &version));

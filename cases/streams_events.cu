@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 
@@ -14,22 +14,25 @@ namespace {
 constexpr const char* kStreams = "cuda_runtime_api.h, Interactions between CUstream and cudaStream_t; cuda.h: cuStreamGetCtx";
 constexpr const char* kEvents = "cuda.h: cuEventRecord, cuStreamWaitEvent";
 
-CUstream default_stream_named(std::string_view name) {
-  if (name.rfind("zero", 0) == 0) return nullptr;
-  if (name.rfind("cudaStreamLegacy", 0) == 0) return cudaStreamLegacy;
-  if (name.rfind("cudaStreamPerThread", 0) == 0) return cudaStreamPerThread;
-  if (name.rfind("CU_STREAM_LEGACY", 0) == 0) return CU_STREAM_LEGACY;
-  return CU_STREAM_PER_THREAD;
-}
+struct DefaultStreamName {
+  const char* name;
+  CUstream stream;
+};
+const DefaultStreamName kDefaultStreamNames[] = {{"zero", nullptr},
+                                                 {"cudaStreamLegacy", cudaStreamLegacy},
+                                                 {"cudaStreamPerThread", cudaStreamPerThread},
+                                                 {"CU_STREAM_LEGACY", CU_STREAM_LEGACY},
+                                                 {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
+CTXSHARE_AXIS(ContextKind, primary, created);
+CTXSHARE_AXIS(EventRecorder, cuEventRecord, cudaEventRecord);
+CTXSHARE_AXIS(ForeignStreamUse, cudaMemcpyAsync, kernel_launch, cuMemcpyHtoDAsync);
+CTXSHARE_AXIS(HostFunction, cuLaunchHostFunc_on_runtime_stream, cudaLaunchHostFunc_on_driver_stream);
 }  // namespace
 
 CTXSHARE_CASE(streams_events, default_stream_by_every_name_works_through_both_apis,
               {.claims = {"DRV-STREAM-CTX", "RT-TYPES", "RT-NONPRIMARY"}, .source = kStreams,
-               .variants = {"zero_primary", "cudaStreamLegacy_primary", "cudaStreamPerThread_primary",
-                            "CU_STREAM_LEGACY_primary", "CU_STREAM_PER_THREAD_primary", "zero_created",
-                            "cudaStreamLegacy_created", "cudaStreamPerThread_created", "CU_STREAM_LEGACY_created",
-                            "CU_STREAM_PER_THREAD_created"}}) {
-  const bool created = h.variant().ends_with("_created");
+               .axes = {table_axis<kDefaultStreamNames>("default_stream"), axis<ContextKind>()}}) {
+  const bool created = h.param<ContextKind>() == ContextKind::created;
   CUcontext ctx = nullptr;
   if (created) {
     CU(cuCtxCreate(&ctx, nullptr, 0, h.device(0)));
@@ -38,7 +41,7 @@ CTXSHARE_CASE(streams_events, default_stream_by_every_name_works_through_both_ap
     CUDA(cudaSetDevice(0));
     CU(cuCtxGetCurrent(&ctx));
   }
-  const CUstream stream = default_stream_named(h.variant());
+  const CUstream stream = h.row<kDefaultStreamNames>().stream;
   CUcontext stream_ctx = nullptr;
   CU(cuStreamGetCtx(stream, &stream_ctx));
   h.expect_eq("cuStreamGetCtx of the default stream", stream_ctx, ctx, FindingKind::wrong_context);
@@ -186,7 +189,7 @@ CTXSHARE_CASE(streams_events, stream_waits_on_an_event_of_another_context,
 CTXSHARE_CASE(streams_events, event_recorded_on_a_stream_of_another_context_fails,
               {.claims = {"DRV-EVENT-XCTX"}, .source = kEvents, .verdict = Verdict::fails,
                .expected_error = "CUDA_ERROR_INVALID_HANDLE / cudaErrorInvalidResourceHandle",
-               .variants = {"cuEventRecord", "cudaEventRecord"}}) {
+               .axes = {axis<EventRecorder>()}}) {
   CUcontext first = nullptr, second = nullptr;
   CU(cuCtxCreate(&first, nullptr, 0, h.device(0)));
   h.own_context(first);
@@ -198,13 +201,13 @@ CTXSHARE_CASE(streams_events, event_recorded_on_a_stream_of_another_context_fail
   CUstream stream = nullptr;
   CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
   h.own_stream(stream, Owner::driver);
-  if (h.variant() == "cuEventRecord") EXPECT_ERROR(CUDA_ERROR_INVALID_HANDLE, cuEventRecord(event, stream));
+  if (h.param<EventRecorder>() == EventRecorder::cuEventRecord) EXPECT_ERROR(CUDA_ERROR_INVALID_HANDLE, cuEventRecord(event, stream));
   else EXPECT_ERROR(cudaErrorInvalidResourceHandle, cudaEventRecord(event, stream));
 }
 
 CTXSHARE_CASE(streams_events, stream_of_another_context_used_while_one_is_current,
               {.claims = {"DRV-STREAM-CTX", "RT-CURRENT"}, .source = kStreams, .verdict = Verdict::diagnostic,
-               .variants = {"cudaMemcpyAsync", "kernel_launch", "cuMemcpyHtoDAsync"}}) {
+               .axes = {axis<ForeignStreamUse>()}}) {
   CUcontext owner_ctx = nullptr, other = nullptr;
   CU(cuCtxCreate(&owner_ctx, nullptr, 0, h.device(0)));
   h.own_context(owner_ctx);
@@ -218,15 +221,19 @@ CTXSHARE_CASE(streams_events, stream_of_another_context_used_while_one_is_curren
   CU(cuCtxCreate(&other, nullptr, 0, h.device(0)));  // now current; the stream belongs to owner_ctx
   h.own_context(other);
   const auto words = h.random_words(n);
-  if (h.variant() == "cudaMemcpyAsync")
-    h.observe_result("cudaMemcpyAsync on another context's stream",
-                     cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream));
-  else if (h.variant() == "cuMemcpyHtoDAsync")
-    h.observe_result("cuMemcpyHtoDAsync on another context's stream",
-                     cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
-  else {
-    add_value<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
-    h.observe_result("kernel launch on another context's stream", cudaGetLastError());
+  switch (h.param<ForeignStreamUse>()) {
+    case ForeignStreamUse::cudaMemcpyAsync:
+      h.observe_result("cudaMemcpyAsync on another context's stream",
+                       cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream));
+      break;
+    case ForeignStreamUse::cuMemcpyHtoDAsync:
+      h.observe_result("cuMemcpyHtoDAsync on another context's stream",
+                       cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
+      break;
+    case ForeignStreamUse::kernel_launch:
+      add_value<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
+      h.observe_result("kernel launch on another context's stream", cudaGetLastError());
+      break;
   }
   h.observe_result("cuStreamSynchronize of it afterwards", cuStreamSynchronize(stream));
 }
@@ -237,10 +244,11 @@ void CUDA_CB mark_done(void* flag) { static_cast<std::atomic<int>*>(flag)->store
 
 CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_stream,
               {.claims = {"RT-TYPES"}, .source = "cuda.h: cuLaunchHostFunc; cuda_runtime_api.h: cudaLaunchHostFunc",
-               .variants = {"cuLaunchHostFunc_on_runtime_stream", "cudaLaunchHostFunc_on_driver_stream"}}) {
+               .axes = {axis<HostFunction>()}}) {
   CUDA(cudaSetDevice(0));
   CUstream stream = nullptr;
-  if (h.variant() == "cuLaunchHostFunc_on_runtime_stream") {
+  const bool driver_enqueues = h.param<HostFunction>() == HostFunction::cuLaunchHostFunc_on_runtime_stream;
+  if (driver_enqueues) {
     CUDA(cudaStreamCreate(&stream));
     h.own_stream(stream, Owner::runtime);
   } else {
@@ -254,7 +262,7 @@ CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_st
   fill_pattern<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
   CUDA(cudaGetLastError());
   std::atomic<int> done{0};
-  if (h.variant() == "cuLaunchHostFunc_on_runtime_stream") CU(cuLaunchHostFunc(stream, mark_done, &done));
+  if (driver_enqueues) CU(cuLaunchHostFunc(stream, mark_done, &done));
   else CUDA(cudaLaunchHostFunc(stream, mark_done, &done));
   CU(cuStreamSynchronize(stream));
   h.expect_eq("the host function ran before the stream drained", done.load(), 1);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "harness/expectations.h"
+#include "harness/run/expectations.h"
 #include "process.h"
 
 using nlohmann::json;

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "harness/case.h"
+#include "harness/case/case.h"
 
 namespace ctxshare {
 namespace {
@@ -22,12 +22,14 @@ constexpr Needs kNoGpu{.devices = 0};
 // A call the trace records as the driver's, without a driver.
 CUresult fake_call(const char* name, CUresult result = CUDA_SUCCESS) {
   trace::Call call(trace::Api::driver, name);
-  return call.finish_driver(result);
+  return finish_driver_call(call, result);
 }
 
 double wall_clock() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
+
+CTXSHARE_AXIS(Sleeper, a, b, c, d);
 
 }  // namespace
 
@@ -68,8 +70,10 @@ CTXSHARE_CASE(selftest, floods_output, {.claims = {"SELFTEST"}, .source = "harne
   line.push_back('\n');
   for (int i = 0; i < 20 * 1024; ++i) std::fwrite(line.data(), 1, line.size(), stdout);
   std::fflush(stdout);
-  for (int i = 0; i < 50000; ++i) CU(fake_call("cuFakeCall"));
+  int calls = 0;
+  for (; calls < 50000; ++calls) CU(fake_call("cuFakeCall"));
   std::printf("the last line of the flood\n");
+  h.expect_eq("calls made", calls, 50000);
 }
 
 CTXSHARE_CASE(selftest, throws, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
@@ -93,6 +97,18 @@ CTXSHARE_CASE(selftest, needs_a_gpu, {.claims = {"SELFTEST"}, .source = "harness
 }
 
 CTXSHARE_CASE(selftest, needs_two_gpus, {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 2}}) {}
+
+// A condition only the body can find out: skipped with its reason, never passed.
+CTXSHARE_CASE(selftest, skips_at_run_time, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuDeviceCanAccessPeer"));
+  h.skip("device 0 cannot access device 1");
+  h.expect_eq("unreachable after a skip", 0, 1);
+}
+
+// Calls that all succeed and no check of what they did: an error, since such a pass proves nothing.
+CTXSHARE_CASE(selftest, makes_no_check, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  CU(fake_call("cuFakeCall"));
+}
 
 // A body that no toolkit yet compiles: compiled out, and the case skipped with the reason.
 CTXSHARE_CASE(selftest, needs_a_newer_toolkit,
@@ -124,7 +140,7 @@ CTXSHARE_CASE(selftest, sets_its_own_environment, {.claims = {"SELFTEST"}, .sour
 
 // For the scheduling tests: each records when it ran, by the wall clock.
 CTXSHARE_CASE(selftest, sleeps, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
-                                 .variants = {"a", "b", "c", "d"}}) {
+                                 .axes = {axis<Sleeper>()}}) {
   h.observe("start", wall_clock());
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
   h.observe("end", wall_clock());

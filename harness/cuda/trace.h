@@ -1,0 +1,54 @@
+// Every API call a case makes, as it happens: a `call` event when it is made and a `ret` event when it
+// returns, through the event seam (harness/spec/events.h). The child's sink writes each with one
+// write(), so when the case crashes or hangs the runner still has everything up to the last call.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ctxshare::trace {
+
+enum class Api { driver, runtime, library };
+const char* to_string(Api api);
+
+// Seconds since the process started tracing.
+double now();
+// A small number per thread, in order of first use: 0 is the case's main thread.
+int thread_index();
+
+// Calls made while a Harness scope is alive are marked as made by the harness, not by the case.
+class Harness {
+ public:
+  Harness();
+  ~Harness();
+  Harness(const Harness&) = delete;
+  Harness& operator=(const Harness&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// One API call: emits `call` when made and `ret` with the result's code and name when it returns.
+class Call {
+ public:
+  Call(Api api, const char* name);
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+  void finish(int code, const std::string& name, const char* note = nullptr);
+
+ private:
+  std::uint64_t seq_;
+  double start_;
+};
+
+// The last call made on this thread: what CU()/CUDA() name in a finding.
+struct LastCall {
+  const char* name = nullptr;
+  std::uint64_t seq = 0;
+};
+LastCall last_call();
+// Whether the case itself (not the harness) has called the runtime.
+bool runtime_used();
+
+}  // namespace ctxshare::trace

@@ -1,0 +1,258 @@
+// The mixing benchmarks. Timed calls go through the raw entry points (driver) and the runtime's own
+// functions, not the traced wrappers, so that the numbers are CUDA's and not ctxshare's.
+#include "harness/reports/bench.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+
+#include "harness/cuda/driver_api.h"
+#include "harness/reports/environment.h"
+#include "harness/results/results.h"
+#include "harness/cuda/runtime_api.h"
+
+namespace ctxshare {
+namespace {
+
+__global__ void empty_kernel() {}
+
+// Spins for a number of clock cycles: long enough that overlap (or its absence) shows.
+__global__ void spin_kernel(long long cycles) {
+  const long long start = clock64();
+  while (clock64() - start < cycles) {
+  }
+}
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0, double scale) {
+  return std::chrono::duration<double>(Clock::now() - t0).count() * scale;
+}
+
+// Runs body `repetitions` times after one warm-up; each sample is body's own measurement.
+nlohmann::json measure(int repetitions, const std::string& unit, const std::function<double()>& body) {
+  body();
+  std::vector<double> samples;
+  for (int i = 0; i < repetitions; ++i) samples.push_back(body());
+  return summarize(samples, unit);
+}
+
+#define RAW(fn) fn.raw()
+
+// cuCtxCreate untraced, by whichever signature the toolkit's header names.
+CUresult create_context_untraced(CUcontext* ctx, CUdevice dev) {
+#if CUDA_VERSION >= 13000
+  return RAW(cuCtxCreate)(ctx, nullptr, 0, dev);
+#else
+  return RAW(cuCtxCreate)(ctx, 0, dev);
+#endif
+}
+
+}  // namespace
+
+nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  const double median = s.empty() ? 0 : s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
+  return {{"unit", unit}, {"median", median}, {"min", s.empty() ? 0 : s.front()}, {"max", s.empty() ? 0 : s.back()},
+          {"samples", samples}};
+}
+
+int floor_in_this_process() {
+  auto t0 = Clock::now();
+  const DriverInfo& drv = load_driver();  // dlopen, cuGetProcAddress for every function, cuInit(0)
+  const double init_ms = since(t0, 1e3);
+  if (!drv.initialized) return 2;
+  CUdevice dev = 0;
+  CUcontext primary = nullptr;
+  t0 = Clock::now();
+  if (RAW(cuDeviceGet)(&dev, 0) != CUDA_SUCCESS || RAW(cuDevicePrimaryCtxRetain)(&primary, dev) != CUDA_SUCCESS) return 3;
+  const double primary_ms = since(t0, 1e3);
+  RAW(cuCtxSetCurrent)(primary);
+  RAW(cuCtxSynchronize)();
+  RAW(cuCtxSetCurrent)(nullptr);
+  RAW(cuDevicePrimaryCtxRelease)(dev);
+  std::printf("{\"driver_init_ms\": %.4f, \"primary_retain_ms\": %.4f}\n", init_ms, primary_ms);
+  return 0;
+}
+
+nlohmann::json mixing_benchmarks_in_this_process(int reps) {
+  const DriverInfo& drv = load_driver();
+  if (!drv.initialized) return {{"error", drv.problem}};
+  nlohmann::json out;
+  CUdevice dev = 0;
+  RAW(cuDeviceGet)(&dev, 0);
+
+  // First use: the primary context, once per process; created contexts, every time.
+  auto t0 = Clock::now();
+  CUcontext primary = nullptr;
+  RAW(cuDevicePrimaryCtxRetain)(&primary, dev);
+  out["first_use"]["primary context retain (first in the process), ms"] = summarize({since(t0, 1e3)}, "ms");
+  RAW(cuCtxSetCurrent)(primary);
+  out["first_use"]["cuCtxCreate + cuCtxDestroy, ms"] = measure(reps, "ms", [&] {
+    const auto t = Clock::now();
+    CUcontext c = nullptr;
+    create_context_untraced(&c, dev);
+    RAW(cuCtxDestroy)(c);
+    RAW(cuCtxSetCurrent)(primary);
+    return since(t, 1e3);
+  });
+  // A kernel's first launch in a new context loads its module there (lazily by default).
+  std::vector<double> first, second;
+  for (int i = 0; i < reps; ++i) {
+    CUcontext c = nullptr;
+    create_context_untraced(&c, dev);
+    auto t = Clock::now();
+    empty_kernel<<<1, 1>>>();
+    ::cudaDeviceSynchronize();
+    first.push_back(since(t, 1e3));
+    t = Clock::now();
+    empty_kernel<<<1, 1>>>();
+    ::cudaDeviceSynchronize();
+    second.push_back(since(t, 1e3));
+    RAW(cuCtxDestroy)(c);
+  }
+  RAW(cuCtxSetCurrent)(primary);
+  out["first_use"]["first launch + sync in a new context, ms"] = summarize(first, "ms");
+  out["first_use"]["second launch + sync in it, ms"] = summarize(second, "ms");
+
+  // Launch latency: host time to enqueue one empty kernel, by API, 2000 launches a sample.
+  cudaStream_t stream = nullptr;
+  ::cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  cudaFunction_t function = nullptr;
+  ::cudaGetFuncBySymbol(&function, reinterpret_cast<const void*>(&empty_kernel));
+  constexpr int kLaunches = 2000;
+  auto per_launch = [&](const std::function<void()>& launch) {
+    return measure(reps, "us", [&] {
+      const auto t = Clock::now();
+      for (int i = 0; i < kLaunches; ++i) launch();
+      const double us = since(t, 1e6) / kLaunches;
+      ::cudaStreamSynchronize(stream);
+      return us;
+    });
+  };
+  out["launch"]["<<<>>>, us per launch"] = per_launch([&] { empty_kernel<<<1, 1, 0, stream>>>(); });
+  out["launch"]["cudaLaunchKernel, us per launch"] =
+      per_launch([&] { ::cudaLaunchKernel(reinterpret_cast<const void*>(&empty_kernel), 1, 1, nullptr, 0, stream); });
+  out["launch"]["cuLaunchKernel (cudaGetFuncBySymbol handle), us per launch"] = per_launch([&] {
+    RAW(cuLaunchKernel)(static_cast<CUfunction>(function), 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr);
+  });
+  out["launch"]["cuCtxPushCurrent + <<<>>> + cuCtxPopCurrent, us per launch"] = per_launch([&] {
+    CUcontext popped = nullptr;
+    RAW(cuCtxPushCurrent)(primary);
+    empty_kernel<<<1, 1, 0, stream>>>();
+    RAW(cuCtxPopCurrent)(&popped);
+  });
+
+  // Context switches: 10000 a sample, in ns each.
+  CUcontext a = nullptr, b = nullptr;
+  create_context_untraced(&a, dev);
+  create_context_untraced(&b, dev);
+  constexpr int kSwitches = 10000;
+  auto per_switch = [&](const std::function<void(int)>& step) {
+    return measure(reps, "ns", [&] {
+      const auto t = Clock::now();
+      for (int i = 0; i < kSwitches; ++i) step(i);
+      return since(t, 1e9) / kSwitches;
+    });
+  };
+  out["switch"]["cuCtxSetCurrent between two contexts, ns"] = per_switch([&](int i) { RAW(cuCtxSetCurrent)(i % 2 ? a : b); });
+  out["switch"]["cuCtxPushCurrent + cuCtxPopCurrent, ns"] = per_switch([&](int) {
+    CUcontext popped = nullptr;
+    RAW(cuCtxPushCurrent)(a);
+    RAW(cuCtxPopCurrent)(&popped);
+  });
+  out["switch"]["cuCtxSetCurrent(created) + cudaSetDevice(0) undoing it, ns"] = per_switch([&](int) {
+    RAW(cuCtxSetCurrent)(a);
+    ::cudaSetDevice(0);
+  });
+
+  // The headline: two streams of one context overlap; two contexts of one device time-slice.
+  int sms = 0, clock_khz = 0;
+  RAW(cuDeviceGetAttribute)(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
+  RAW(cuDeviceGetAttribute)(&clock_khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, dev);
+  const long long cycles = static_cast<long long>(clock_khz) * 2;  // about 2 ms at the nominal clock
+  const unsigned blocks = static_cast<unsigned>(std::max(1, sms / 2));  // two such kernels fit side by side
+  auto pair_of_streams = [&](CUcontext ca, CUcontext cb) {
+    CUstream sa = nullptr, sb = nullptr;
+    RAW(cuCtxSetCurrent)(ca);
+    RAW(cuStreamCreate)(&sa, CU_STREAM_NON_BLOCKING);
+    RAW(cuCtxSetCurrent)(cb);
+    RAW(cuStreamCreate)(&sb, CU_STREAM_NON_BLOCKING);
+    auto sample = measure(reps, "ms", [&] {
+      const auto t = Clock::now();
+      for (int i = 0; i < 10; ++i) {
+        RAW(cuCtxSetCurrent)(ca);
+        spin_kernel<<<blocks, 64, 0, sa>>>(cycles);
+        RAW(cuCtxSetCurrent)(cb);
+        spin_kernel<<<blocks, 64, 0, sb>>>(cycles);
+      }
+      RAW(cuStreamSynchronize)(sa);
+      RAW(cuStreamSynchronize)(sb);
+      return since(t, 1e3);
+    });
+    RAW(cuStreamDestroy)(sa);
+    RAW(cuStreamDestroy)(sb);
+    return sample;
+  };
+  out["contexts"]["2x10 kernels of half the SMs, two streams of one context, ms"] = pair_of_streams(a, a);
+  out["contexts"]["the same split across two contexts, ms"] = pair_of_streams(a, b);
+  out["contexts"]["one kernel alone, ms"] = measure(reps, "ms", [&] {
+    RAW(cuCtxSetCurrent)(a);
+    const auto t = Clock::now();
+    spin_kernel<<<blocks, 64>>>(cycles);
+    ::cudaDeviceSynchronize();
+    return since(t, 1e3);
+  });
+  RAW(cuCtxSetCurrent)(nullptr);
+  RAW(cuCtxDestroy)(a);
+  RAW(cuCtxDestroy)(b);
+  ::cudaStreamDestroy(stream);
+  out["settings"] = {{"repetitions", reps},
+                     {"launches_per_sample", kLaunches},
+                     {"switches_per_sample", kSwitches},
+                     {"spin_cycles", cycles},
+                     {"spin_blocks", blocks},
+                     {"sm_count", sms},
+                     {"nominal_clock_khz", clock_khz}};
+  out["clocks"] = gpu_clocks();
+  return out;
+}
+
+std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
+    if (!bench.contains(group)) continue;
+    const auto& rows = bench[group];
+    double top = 0;
+    for (const auto& [name, s] : rows.items()) top = std::max(top, s.value("max", 0.0));
+    if (top <= 0) top = 1;
+    const int row_h = 34, left = 430, width = 420, height = 50 + row_h * static_cast<int>(rows.size());
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(left + width + 120) + "\" height=\"" +
+                      std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ctxshare bench: " +
+           std::string(group) + " (median, bar; min to max, line)</text>\n";
+    int y = 40;
+    for (const auto& [name, s] : rows.items()) {
+      const double median = s.value("median", 0.0), lo = s.value("min", 0.0), hi = s.value("max", 0.0);
+      auto x = [&](double v) { return left + v / top * width; };
+      std::string label;
+      for (char c : name) label += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+      char buf[1024];
+      std::snprintf(buf, sizeof buf,
+                    "<text x=\"10\" y=\"%d\">%s</text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#6a9fd4\"/>\n"
+                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n<text x=\"%.1f\" y=\"%d\">%.3g %s</text>\n",
+                    y + 12, label.c_str(), left, y, x(median) - left, x(lo), x(hi), y + 8, y + 8, x(hi) + 6, y + 12, median,
+                    s.value("unit", "").c_str());
+      svg += buf;
+      y += row_h;
+    }
+    svg += "</svg>\n";
+    if (std::string why = write_whole_file((fs::path(out_dir) / ("bench-" + std::string(group) + ".svg")).string(), svg); !why.empty())
+      return why;
+  }
+  return {};
+}
+
+}  // namespace ctxshare

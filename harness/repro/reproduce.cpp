@@ -1,0 +1,27 @@
+#include "harness/repro/reproduce.h"
+
+#include <cstdio>
+
+#include "harness/case/case.h"
+
+namespace ctxshare {
+
+int reproduce(const char* case_id) {
+  std::setvbuf(stdout, nullptr, _IONBF, 0);  // a crash must not swallow what was printed before it
+  set_event_sink(print_event);
+  const CaseDef* def = find_case(case_id);
+  if (def == nullptr) {
+    std::fprintf(stderr, "no case %s in this reproducer\n", case_id);
+    return 3;
+  }
+  std::printf("ctxshare case %s\n  claims:", def->id.c_str());
+  for (const auto& c : def->spec.claims) std::printf(" %s", c.c_str());
+  std::printf("\n  documented: %s%s%s\n", to_string(def->spec.verdict), def->spec.expected_error.empty() ? "" : " with ",
+              def->spec.expected_error.c_str());
+  const int code = run_case(*def);
+  const char* verdict = code == 0 ? "passed" : code == 1 ? "failed" : code == 2 ? "error: the case made no check" : "skipped";
+  std::printf("RESULT %s\n", verdict);
+  return code;
+}
+
+}  // namespace ctxshare

@@ -1,0 +1,453 @@
+#include "harness/run/runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "harness/run/event_stream.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <chrono>
+#include <climits>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <set>
+#include <algorithm>
+
+extern char** environ;
+
+namespace ctxshare {
+namespace {
+
+constexpr std::size_t kTraceHead = 200;   // the first calls of a case: its setup
+constexpr std::size_t kTraceTail = 2000;  // the last calls: what it was doing when it ended
+constexpr std::size_t kOutputTail = 16 * 1024;
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string self_exe() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "/proc/self/exe";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV";
+    case SIGABRT: return "SIGABRT";
+    case SIGBUS: return "SIGBUS";
+    case SIGFPE: return "SIGFPE";
+    case SIGILL: return "SIGILL";
+    case SIGKILL: return "SIGKILL";
+    case SIGTERM: return "SIGTERM";
+    case SIGTRAP: return "SIGTRAP";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+// A started process with its output pipes, in its own process group.
+struct Process {
+  pid_t pid = -1;
+  int out_fd = -1;    // its stdout and stderr
+  int event_fd = -1;  // its fd 3, or -1
+};
+
+Process spawn(const std::vector<std::string>& args, bool with_events, std::string* error,
+              const std::vector<std::pair<std::string, std::string>>& extra_env = {}) {
+  int out[2], ev[2] = {-1, -1};
+  if (pipe2(out, O_CLOEXEC) != 0 || (with_events && pipe2(ev, O_CLOEXEC) != 0)) {
+    *error = std::string("pipe: ") + std::strerror(errno);
+    return {};
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  if (with_events) posix_spawn_file_actions_adddup2(&actions, ev[1], 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+
+  const std::string exe = self_exe();
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(exe.c_str()));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+
+  // The child's environment: ours, with the case's own variables in place of any of the same name.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const bool replaced = std::any_of(extra_env.begin(), extra_env.end(),
+                                      [&](const auto& kv) { return entry.rfind(kv.first + "=", 0) == 0; });
+    if (!replaced) env_strings.push_back(entry);
+  }
+  for (const auto& [k, v] : extra_env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  Process p;
+  const int rc = posix_spawn(&p.pid, exe.c_str(), &actions, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  if (with_events) ::close(ev[1]);
+  if (rc != 0) {
+    *error = "cannot start " + exe + ": " + std::strerror(rc);
+    ::close(out[0]);
+    if (with_events) ::close(ev[0]);
+    return {};
+  }
+  p.out_fd = out[0];
+  p.event_fd = with_events ? ev[0] : -1;
+  fcntl(p.out_fd, F_SETFL, O_NONBLOCK);
+  if (p.event_fd >= 0) fcntl(p.event_fd, F_SETFL, O_NONBLOCK);
+  return p;
+}
+
+// Under `ctest --resource-spec-file`, the GPUs ctest allotted to this test (CTEST_RESOURCE_GROUP_*)
+// become the child's CUDA_VISIBLE_DEVICES, so that parallel tests never share a device beyond its slots.
+std::vector<std::pair<std::string, std::string>> child_environment(const CaseSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> env = spec.environment;
+  const char* count = std::getenv("CTEST_RESOURCE_GROUP_COUNT");
+  const bool case_sets_it = std::any_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "CUDA_VISIBLE_DEVICES"; });
+  if (count == nullptr || case_sets_it) return env;
+  std::string devices;
+  for (int i = 0; i < std::atoi(count); ++i) {
+    const char* gpus = std::getenv(("CTEST_RESOURCE_GROUP_" + std::to_string(i) + "_GPUS").c_str());
+    if (gpus == nullptr) continue;
+    // "id:0,slots:1" (one entry per group of this type)
+    std::string text = gpus;
+    for (size_t at = text.find("id:"); at != std::string::npos; at = text.find("id:", at + 3)) {
+      const std::string id = text.substr(at + 3, text.find_first_of(",;", at) - at - 3);
+      devices += (devices.empty() ? "" : ",") + id;
+    }
+  }
+  if (!devices.empty()) env.emplace_back("CUDA_VISIBLE_DEVICES", devices);
+  return env;
+}
+
+// One case's child, from start to classification.
+class Running {
+ public:
+  Running(const CaseDef& def, double timeout_s) : timeout_s_(timeout_s) {
+    result_.id = def.id;
+    start_ = seconds_now();
+    std::string error;
+    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, child_environment(def.spec));
+    if (proc_.pid < 0) {
+      result_.outcome = Outcome::error;
+      result_.reason = error;
+      done_ = true;
+    }
+  }
+
+  bool done() const { return done_; }
+  CaseResult take() { return std::move(result_); }
+
+  void add_fds(std::vector<pollfd>& fds) const {
+    if (proc_.out_fd >= 0) fds.push_back({proc_.out_fd, POLLIN, 0});
+    if (proc_.event_fd >= 0) fds.push_back({proc_.event_fd, POLLIN, 0});
+  }
+
+  // Reads what is there, reaps the child when it has ended, kills it at its deadline.
+  void step() {
+    if (done_) return;
+    drain();
+    int status = 0;
+    const pid_t r = waitpid(proc_.pid, &status, WNOHANG);
+    if (r == proc_.pid) {
+      drain();  // what it wrote just before it ended
+      kill(-proc_.pid, SIGKILL);  // anything it left behind in its group
+      finish(status);
+      return;
+    }
+    if (!killed_ && seconds_now() - start_ > timeout_s_) {
+      killed_ = true;
+      kill(-proc_.pid, SIGKILL);
+    }
+  }
+
+ private:
+  void drain() {
+    char buf[65536];
+    for (int* fd : {&proc_.event_fd, &proc_.out_fd}) {
+      for (int rounds = 0; *fd >= 0 && rounds < 64; ++rounds) {
+        const ssize_t n = ::read(*fd, buf, sizeof buf);
+        if (n > 0) {
+          if (fd == &proc_.event_fd) on_event_bytes(buf, static_cast<size_t>(n));
+          else on_output(buf, static_cast<size_t>(n));
+          continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+        ::close(*fd);  // end of file, or an error: either way nothing more comes
+        *fd = -1;
+      }
+    }
+  }
+
+  void on_output(const char* p, size_t n) {
+    result_.output_bytes += static_cast<long long>(n);
+    output_.append(p, n);
+    if (output_.size() > 2 * kOutputTail) output_.erase(0, output_.size() - kOutputTail);
+  }
+
+  void on_event_bytes(const char* p, size_t n) {
+    pending_.append(p, n);
+    size_t start = 0, nl;
+    while ((nl = pending_.find('\n', start)) != std::string::npos) {
+      on_event(std::string_view(pending_).substr(start, nl - start));
+      start = nl + 1;
+    }
+    pending_.erase(0, start);
+  }
+
+  void on_event(std::string_view line) {
+    std::optional<EventRecord> record = parse_event(line);
+    if (!record) {
+      ++malformed_;
+      return;
+    }
+    nlohmann::json& ev = record->fields;
+    switch (record->kind) {
+      case Event::call: add_trace(std::move(ev)); break;
+      case Event::ret: on_return(ev); break;
+      case Event::finding: result_.findings.push_back(std::move(ev)); break;
+      case Event::observe: on_observe(ev); break;
+      case Event::skip:
+        skipped_ = true;
+        result_.reason = ev.value("reason", "");
+        break;
+      case Event::driver: result_.driver = std::move(ev); break;
+      case Event::end:
+        ended_ = true;
+        checks_ = ev.value("checks", 0);
+        break;
+      case Event::seed:
+      case Event::checkpoint:
+      case Event::start:
+        ev["mark"] = to_string(record->kind);
+        add_trace(std::move(ev));
+        break;
+    }
+  }
+
+  void on_return(const nlohmann::json& ev) {
+    // The call it answers is nearly always among the last few.
+    auto is_call = [&](const nlohmann::json& e) { return e.contains("fn") && e["seq"] == ev["seq"]; };
+    auto merge = [&](nlohmann::json& e) {
+      for (auto& [k, v] : ev.items())
+        if (k != "seq") e[k] = v;
+    };
+    for (auto it = tail_.rbegin(); it != tail_.rend(); ++it)
+      if (is_call(*it)) return merge(*it);
+    for (auto& e : head_)
+      if (is_call(e)) return merge(e);
+  }
+
+  void on_observe(const nlohmann::json& ev) {
+    const std::string key = ev.value("key", "");
+    auto& slot = result_.observations[key];
+    if (slot.is_null()) {
+      slot = ev["value"];
+    } else if (slot.is_array() && slot.size() > 0 && observed_many_.count(key)) {
+      slot.push_back(ev["value"]);
+    } else {
+      slot = nlohmann::json::array({slot, ev["value"]});
+      observed_many_.insert(key);
+    }
+  }
+
+  void add_trace(nlohmann::json entry) {
+    if (head_.size() < kTraceHead) {
+      head_.push_back(std::move(entry));
+      return;
+    }
+    tail_.push_back(std::move(entry));
+    if (tail_.size() > kTraceTail) {
+      tail_.pop_front();
+      ++result_.trace_dropped;
+    }
+  }
+
+  // The call a crash or hang happened in: the last one without a result.
+  std::string last_call_words() const {
+    const nlohmann::json* last = nullptr;
+    const nlohmann::json* unfinished = nullptr;
+    for (const auto& e : result_.trace) {
+      if (!e.contains("fn")) continue;
+      last = &e;
+      if (!e.contains("res")) unfinished = &e;
+    }
+    if (unfinished != nullptr)
+      return "during " + (*unfinished)["fn"].get<std::string>() + " (call " + std::to_string((*unfinished)["seq"].get<long long>()) +
+             ", thread " + std::to_string((*unfinished)["tid"].get<int>()) + ")";
+    if (last != nullptr) return "after " + (*last)["fn"].get<std::string>() + " returned";
+    return "before any CUDA call";
+  }
+
+  void finish(int status) {
+    done_ = true;
+    result_.duration_s = seconds_now() - start_;
+    for (auto& e : head_) result_.trace.push_back(std::move(e));
+    for (auto& e : tail_) result_.trace.push_back(std::move(e));
+    result_.output_tail = output_.size() > kOutputTail ? output_.substr(output_.size() - kOutputTail) : output_;
+
+    auto finding = [&](FindingKind kind, const std::string& message) {
+      result_.findings.push_back({{"kind", to_string(kind)}, {"message", message}});
+    };
+    if (killed_) {
+      result_.outcome = Outcome::timeout;
+      result_.reason = "killed after " + std::to_string(static_cast<int>(timeout_s_)) + " s " + last_call_words();
+      finding(FindingKind::timeout, result_.reason);
+    } else if (WIFSIGNALED(status)) {
+      result_.signal = WTERMSIG(status);
+      result_.outcome = Outcome::crash;
+      result_.reason = signal_name(result_.signal) + " " + last_call_words();
+      finding(FindingKind::crash, result_.reason);
+    } else {
+      result_.exit_code = WEXITSTATUS(status);
+      if (skipped_ && result_.exit_code == 0) {
+        result_.outcome = Outcome::skipped;
+      } else if (!ended_) {
+        result_.outcome = Outcome::failed;
+        result_.reason = "the process exited with code " + std::to_string(result_.exit_code) +
+                         " before the case finished, " + last_call_words();
+        finding(FindingKind::early_exit, result_.reason);
+      } else if (result_.exit_code != 0) {
+        result_.outcome = Outcome::error;
+        result_.reason = "the case finished but its process exited with code " + std::to_string(result_.exit_code);
+      } else {
+        result_.outcome = result_.findings.empty() ? Outcome::passed : Outcome::failed;
+        if (!result_.findings.empty()) result_.reason = result_.findings[0].value("message", "");
+        if (result_.outcome == Outcome::passed && checks_ == 0) {
+          result_.outcome = Outcome::error;
+          result_.reason = "the case made no check: a pass would prove nothing";
+        }
+      }
+    }
+    if (malformed_ > 0 && result_.outcome == Outcome::passed) {
+      result_.outcome = Outcome::error;
+      result_.reason = std::to_string(malformed_) + " malformed lines in the event stream";
+    }
+    if (proc_.out_fd >= 0) ::close(proc_.out_fd);
+    if (proc_.event_fd >= 0) ::close(proc_.event_fd);
+    proc_.out_fd = proc_.event_fd = -1;
+  }
+
+  double timeout_s_;
+  Process proc_;
+  CaseResult result_;
+  double start_ = 0;
+  bool done_ = false, killed_ = false, skipped_ = false, ended_ = false;
+  int malformed_ = 0, checks_ = 0;
+  std::string pending_, output_;
+  std::vector<nlohmann::json> head_;
+  std::deque<nlohmann::json> tail_;
+  std::set<std::string> observed_many_;
+};
+
+bool needs_rerun(Outcome o) { return o == Outcome::failed || o == Outcome::crash || o == Outcome::timeout; }
+
+std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, const RunOptions& options,
+                                  bool report) {
+  std::vector<CaseResult> results(selection.size());
+  std::vector<std::pair<size_t, std::unique_ptr<Running>>> running;
+  size_t next = 0, finished = 0;
+  const int jobs = std::max(1, options.jobs);
+  auto timeout_of = [&](const CaseDef& d) { return options.timeout_s > 0 ? options.timeout_s : d.spec.timeout_s; };
+
+  while (finished < selection.size()) {
+    // An exclusive case starts only on an idle machine, and nothing starts beside it.
+    while (next < selection.size() && static_cast<int>(running.size()) < jobs) {
+      const CaseDef& def = *selection[next];
+      const bool exclusive_running =
+          std::any_of(running.begin(), running.end(), [&](auto& r) { return selection[r.first]->spec.exclusive; });
+      if (exclusive_running || (def.spec.exclusive && !running.empty())) break;
+      running.emplace_back(next, std::make_unique<Running>(def, timeout_of(def)));
+      ++next;
+    }
+    std::vector<pollfd> fds;
+    for (auto& [i, r] : running) r->add_fds(fds);
+    poll(fds.data(), fds.size(), 20);
+    for (auto it = running.begin(); it != running.end();) {
+      it->second->step();
+      if (!it->second->done()) {
+        ++it;
+        continue;
+      }
+      results[it->first] = it->second->take();
+      ++finished;
+      if (report && options.on_result) options.on_result(results[it->first], finished, selection.size());
+      it = running.erase(it);
+    }
+  }
+  return results;
+}
+
+}  // namespace
+
+std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options) {
+  std::vector<CaseResult> results = run_batch(selection, options, options.reruns == 0);
+  if (options.reruns == 0) return results;
+  // A failure that goes away on a re-run is a flake: reported as such, with the first run's evidence.
+  for (size_t i = 0; i < results.size(); ++i) {
+    CaseResult& r = results[i];
+    for (int attempt = 0; attempt < options.reruns && needs_rerun(r.outcome) && r.rerun_outcomes.size() == static_cast<size_t>(attempt); ++attempt) {
+      CaseResult again = std::move(run_batch({selection[i]}, options, false)[0]);
+      r.rerun_outcomes.push_back(to_string(again.outcome));
+      if (again.outcome == Outcome::passed) {
+        r.reason = "flaky: " + std::string(to_string(r.outcome)) + ", then passed on re-run " + std::to_string(attempt + 1);
+        r.outcome = Outcome::flaky;
+      }
+    }
+    if (options.on_result) options.on_result(r, i + 1, results.size());
+  }
+  return results;
+}
+
+std::string run_self(const std::vector<std::string>& args, int* status, double timeout_s) {
+  std::string error;
+  Process p = spawn(args, false, &error);
+  if (p.pid < 0) {
+    *status = -1;
+    return {};
+  }
+  std::string out;
+  const double deadline = seconds_now() + timeout_s;
+  char buf[65536];
+  while (p.out_fd >= 0) {
+    pollfd fd{p.out_fd, POLLIN, 0};
+    poll(&fd, 1, 50);
+    const ssize_t n = ::read(p.out_fd, buf, sizeof buf);
+    if (n > 0) out.append(buf, static_cast<size_t>(n));
+    else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      ::close(p.out_fd);
+      p.out_fd = -1;
+    }
+    if (seconds_now() > deadline) {
+      kill(-p.pid, SIGKILL);
+      break;
+    }
+  }
+  if (p.out_fd >= 0) ::close(p.out_fd);
+  waitpid(p.pid, status, 0);
+  return out;
+}
+
+}  // namespace ctxshare
+
+#include "harness/run/no_cuda.h"  // last: nothing above may bring CUDA in

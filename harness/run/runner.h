@@ -1,0 +1,29 @@
+// The scheduling side: runs each case in a fresh child process (this executable, re-executed), reads
+// its event stream as it goes, enforces the timeout, and classifies what happened. Nothing here
+// touches CUDA: fork after CUDA initialization is broken, and one case's state must not reach another.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/results/results.h"
+#include "harness/spec/spec.h"
+
+namespace ctxshare {
+
+struct RunOptions {
+  int jobs = 1;
+  double timeout_s = 0;  // 0: each case's own timeout
+  int reruns = 0;        // re-run a failed, crashed or timed-out case up to this many times
+  // Called as each case ends, in the order they end; it may amend the result (expectations).
+  std::function<void(CaseResult&, std::size_t done, std::size_t total)> on_result;
+};
+
+std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options);
+
+// Runs `this executable args...` in a fresh process and returns its stdout, for the environment
+// probe; exit status in *status.
+std::string run_self(const std::vector<std::string>& args, int* status, double timeout_s);
+
+}  // namespace ctxshare

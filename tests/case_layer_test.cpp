@@ -1,0 +1,124 @@
+// Tests of the case layer without a GPU: evidence values, axes, run-time skips, the no-check rule, and
+// the reproducer's copy of the layer being the harness's own text.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "harness/reports/repro_source.h"
+#include "harness/spec/value.h"
+#include "process.h"
+
+using nlohmann::json;
+
+namespace {
+
+const std::string kSelftest = CTXSHARE_SELFTEST_EXE;
+const std::string kSource = CTXSHARE_SOURCE_DIR;
+const std::map<std::string, std::string> kNoDriver = {{"CTXSHARE_LIBCUDA", "/nonexistent/libcuda.so.1"}};
+
+json run_one(const std::string& id) {
+  TempDir tmp;
+  const Ran r = run({kSelftest, "run", id, "--json", tmp.file("r.json")}, kNoDriver);
+  const json results = json::parse(read_file(tmp.file("r.json")));
+  return results["cases"][0];
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST(Value, BracesMakeObjectsOfPairsAndArraysOfTheRest) {
+  using ctxshare::Value;
+  const Value object = {{"expected", 3}, {"observed", "CUDA_ERROR_INVALID_VALUE"}};
+  EXPECT_EQ(json::parse(object.json()), (json{{"expected", 3}, {"observed", "CUDA_ERROR_INVALID_VALUE"}}));
+  const Value array = {1, 2, 3};
+  EXPECT_EQ(json::parse(array.json()), json::array({1, 2, 3}));
+  const Value nested = {{"before", {{"active", 1}}}, {"list", std::vector<int>{4, 5}}, {"none", nullptr}};
+  EXPECT_EQ(json::parse(nested.json()), (json{{"before", {{"active", 1}}}, {"list", {4, 5}}, {"none", nullptr}}));
+}
+
+TEST(Value, WritesJsonThatParsesBackWhateverTheBytes) {
+  using ctxshare::Value;
+  const std::string awkward = std::string("quote \" backslash \\ newline \n tab \t bell \x07 ") + "caf\xc3\xa9 bad \xff\xfe end";
+  const Value v = {{"log", awkward}, {"big", 18446744073709551615ull}, {"negative", -5}, {"ratio", 0.25}};
+  const json parsed = json::parse(v.json());
+  EXPECT_EQ(parsed["big"].get<unsigned long long>(), 18446744073709551615ull);
+  EXPECT_EQ(parsed["negative"], -5);
+  EXPECT_EQ(parsed["ratio"], 0.25);
+  const std::string log = parsed["log"];
+  EXPECT_NE(log.find("quote \" backslash \\ newline \n tab \t bell \x07 caf\xc3\xa9"), std::string::npos);
+  EXPECT_NE(log.find("bad \xEF\xBF\xBD\xEF\xBF\xBD end"), std::string::npos);  // invalid bytes become U+FFFD
+}
+
+TEST(Axes, EveryCombinationIsACaseWithItsValuesNamed) {
+  const json cases = json::parse(run({kSelftest, "list", "--json", "selftest.sleeps"}).out);
+  ASSERT_EQ(cases.size(), 4u);
+  EXPECT_EQ(cases[1]["id"], "selftest.sleeps.b");
+  EXPECT_EQ(cases[1]["axes"], (json{{"Sleeper", "b"}}));
+}
+
+TEST(RunTimeSkip, IsASkipWithTheReasonNeverAPass) {
+  const json c = run_one("selftest.skips_at_run_time");
+  EXPECT_EQ(c["outcome"], "skipped");
+  EXPECT_EQ(c["reason"], "device 0 cannot access device 1");
+  EXPECT_TRUE(c["findings"].empty());
+}
+
+TEST(NoCheck, ACaseThatCheckedNothingIsAnErrorNotAPass) {
+  const json c = run_one("selftest.makes_no_check");
+  EXPECT_EQ(c["outcome"], "error");
+  EXPECT_NE(c["reason"].get<std::string>().find("made no check"), std::string::npos) << c["reason"];
+  EXPECT_EQ(run_one("selftest.passes")["outcome"], "passed");
+}
+
+TEST(Reproducer, CarriesTheHarnesssCaseLayerVerbatim) {
+  TempDir tmp;
+  const Ran r = run({kSelftest, "repro", "selftest.records_mismatch", "--out", tmp.file("r")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto exported = ctxshare::split_case_layer(file_text(tmp.file("r/ctxshare_case_layer.h")));
+  std::set<std::string> expected;
+  for (const auto& folder : ctxshare::kCaseLayerFolders)
+    for (const auto& entry : std::filesystem::directory_iterator(kSource + "/" + folder))
+      expected.insert(folder + entry.path().filename().string());
+  std::set<std::string> got;
+  for (const auto& [path, text] : exported) {
+    got.insert(path);
+    EXPECT_EQ(text, ctxshare::without_project_includes(file_text(kSource + "/" + path))) << path << " differs from the harness";
+  }
+  EXPECT_EQ(got, expected);
+}
+
+TEST(Reproducer, HoldsItsOneCaseAndNeedsNoJsonLibrary) {
+  TempDir tmp;
+  ASSERT_EQ(run({kSelftest, "repro", "selftest.records_mismatch", "--out", tmp.file("r")}).exit_code, 0);
+  const std::string cu = file_text(tmp.file("r/repro.cu"));
+  EXPECT_NE(cu.find("CTXSHARE_CASE(selftest, records_mismatch,"), std::string::npos);
+  EXPECT_EQ(cu.find("CTXSHARE_CASE(selftest, segfaults,"), std::string::npos);
+  EXPECT_NE(cu.find("CTXSHARE_AXIS(Sleeper"), std::string::npos) << "the family's helpers stay";
+  EXPECT_NE(cu.find("reproduce(\"selftest.records_mismatch\")"), std::string::npos);
+  for (const char* name : {"repro.cu", "ctxshare_case_layer.h", "build.sh", "CMakeLists.txt"})
+    EXPECT_EQ(file_text(tmp.file(std::string("r/") + name)).find("#include <nlohmann"), std::string::npos) << name;
+}
+
+TEST(Reproducer, CaseBlocksAreFoundPastBracesInStringsAndComments) {
+  const std::string text =
+      "// helper\nint helper() { return 1; }\n\n// the first\nCTXSHARE_CASE(f, first, {.source = \"a } ( brace\"}) {\n"
+      "  // a } in a comment\n  const char* s = \"}\";\n}\n\nCTXSHARE_CASE(f, second, {}) {\n  h.expect(true, k, \"x\");\n}\n";
+  const auto blocks = ctxshare::case_blocks(text);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_EQ(blocks[0].name, "first");
+  EXPECT_EQ(blocks[1].name, "second");
+  const std::string second = ctxshare::only_case(text, "second");
+  EXPECT_NE(second.find("int helper()"), std::string::npos);
+  EXPECT_EQ(second.find("the first"), std::string::npos);
+  EXPECT_EQ(second.find("CTXSHARE_CASE(f, first"), std::string::npos);
+  EXPECT_NE(second.find("CTXSHARE_CASE(f, second"), std::string::npos);
+}

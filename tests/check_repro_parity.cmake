@@ -1,0 +1,30 @@
+# A reproducer judges its case exactly as the suite does: for harness self-test cases that pass, fail,
+# make no check, skip at run time and crash, the suite's outcome and the reproducer's exit status agree.
+# Run as: cmake -D EXE=<ctxshare_selftest> -D WORK=<dir> -P check_repro_parity.cmake
+cmake_minimum_required(VERSION 3.25...4.4)
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+# No driver anywhere: what a machine without one does (a signal reaches RESULT_VARIABLE only when the
+# program is run directly, so the variable is set here rather than through cmake -E env).
+set(ENV{CTXSHARE_LIBCUDA} /nonexistent/libcuda.so.1)
+set(expected_exit_passed 0)
+set(expected_exit_failed 1)
+set(expected_exit_error 2)
+set(expected_exit_skipped 77)
+set(expected_exit_crash "Segmentation fault")
+foreach(id selftest.passes selftest.records_mismatch selftest.makes_no_check selftest.skips_at_run_time selftest.segfaults)
+  execute_process(COMMAND "${EXE}" run "${id}" --json "${WORK}/${id}.json" OUTPUT_QUIET ERROR_QUIET)
+  file(READ "${WORK}/${id}.json" results)
+  string(JSON outcome GET "${results}" cases 0 outcome)
+  execute_process(COMMAND "${EXE}" repro "${id}" --out "${WORK}/${id}" OUTPUT_QUIET)
+  execute_process(COMMAND sh "${WORK}/${id}/build.sh" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${id}: its reproducer does not build:\n${out}\n${err}")
+  endif()
+  execute_process(COMMAND "${WORK}/${id}/repro"
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT "${rc}" STREQUAL "${expected_exit_${outcome}}")
+    message(FATAL_ERROR "${id}: the suite says ${outcome}, the reproducer exited ${rc}:\n${out}\n${err}")
+  endif()
+  message(STATUS "${id}: ${outcome} in the suite, exit ${rc} from its reproducer")
+endforeach()
