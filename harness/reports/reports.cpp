@@ -88,8 +88,8 @@ std::string load_results(const std::string& path, ResultFile* out) {
   for (auto& c : doc["cases"]) {
     if (!c.is_object() || !c.contains("id") || !c["id"].is_string() || !outcome_from_string(str(c, "outcome")))
       return path + ": a case without an id or with an unknown outcome";
-    if (const std::string id = current_case_id(c["id"]); id != c["id"]) {
-      c["renamed_from"] = c["id"];
+    if (const std::string old = c["id"].get<std::string>(), id = current_case_id(old); id != old) {
+      c["renamed_from"] = old;
       c["id"] = id;
     }
   }

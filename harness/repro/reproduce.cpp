@@ -1,6 +1,7 @@
 #include "harness/repro/reproduce.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "harness/case/case.h"
 
@@ -18,6 +19,11 @@ int reproduce(const char* case_id) {
   for (const auto& c : def->spec.claims) std::printf(" %s", c.c_str());
   std::printf("\n  documented: %s%s%s\n", to_string(def->spec.verdict), def->spec.expected_error.empty() ? "" : " with ",
               def->spec.expected_error.c_str());
+  // What the suite's runner gives the case's process (CUDA reads it at cuInit), given here.
+  for (const auto& [name, value] : def->spec.environment) {
+    setenv(name.c_str(), value.c_str(), 1);
+    std::printf("  environment: %s=%s\n", name.c_str(), value.c_str());
+  }
   const int code = run_case(*def);
   const char* verdict = code == 0 ? "passed" : code == 1 ? "failed" : code == 2 ? "error: the case made no check" : "skipped";
   std::printf("RESULT %s\n", verdict);
