@@ -67,7 +67,9 @@ CTXSHARE_CASE(lifecycle, cudaDeviceReset_while_the_driver_retains_the_primary,
   CUdeviceptr driver_memory = 0;
   CU(cuMemAlloc(&driver_memory, 4096));
   CUDA(cudaDeviceReset());
-  h.observe("primary active after cudaDeviceReset while retained", primary_state(h).active);
+  // "will deinitialize the primary context ... immediately": a driver retain does not keep it alive.
+  h.expect_eq("primary active right after cudaDeviceReset while retained", primary_state(h).active, 0);
+  // The allocation died with the context: what using it answers is undocumented, so only recorded.
   h.observe_result("cuMemsetD8 on the driver's allocation after the reset", cuMemsetD8(driver_memory, 1, 4096));
   CUDA(cudaFree(nullptr));  // re-initializes, as documented
   h.expect_eq("primary active after the next runtime call", primary_state(h).active, 1);
@@ -83,18 +85,27 @@ CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxRelease_without_retain_fails,
 CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary,
               {.claims = {"DRV-RELEASE", "RT-PRIMARY"}, .source = "cuda.h: cuDevicePrimaryCtxRelease",
                .verdict = Verdict::diagnostic}) {
-  // The driver never retained it; the runtime holds it. Is the runtime's reference the driver's to drop?
+  // The driver never retained it; the runtime holds it. Documented: releasing a primary context that
+  // was not retained fails with CUDA_ERROR_INVALID_CONTEXT. Either that, with the runtime's data
+  // intact, or a success that destroyed another component's context, which is the finding.
   const std::size_t n = 1024;
   std::uint32_t* p = nullptr;
   CUDA(cudaMalloc(&p, n * sizeof(std::uint32_t)));
   const auto words = h.random_words(n);
   CUDA(cudaMemcpy(p, words.data(), n * sizeof(std::uint32_t), cudaMemcpyHostToDevice));
-  h.observe_result("cuDevicePrimaryCtxRelease without a driver retain", cuDevicePrimaryCtxRelease(h.device(0)));
+  const CUresult released = h.observe_result("cuDevicePrimaryCtxRelease without a driver retain",
+                                             cuDevicePrimaryCtxRelease(h.device(0)));
   h.observe("primary active afterwards", primary_state(h).active);
   std::vector<std::uint32_t> seen(n);
-  if (h.observe_result("cudaMemcpy of the runtime's allocation afterwards",
-                       cudaMemcpy(seen.data(), p, n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost)) == cudaSuccess)
-    h.observe("the runtime's data survived", seen == words);
+  const cudaError_t read = h.observe_result("cudaMemcpy of the runtime's allocation afterwards",
+                                            cudaMemcpy(seen.data(), p, n * sizeof(std::uint32_t), cudaMemcpyDeviceToHost));
+  if (released == CUDA_ERROR_INVALID_CONTEXT || released == CUDA_SUCCESS)
+    h.expect(read == cudaSuccess && seen == words, FindingKind::handle_invalidated,
+             "a release by a component that never retained the primary destroyed the runtime's allocation",
+             {{"cuDevicePrimaryCtxRelease", describe(released)}, {"cudaMemcpy", describe(read)}});
+  else
+    h.expect(false, FindingKind::wrong_error, "cuDevicePrimaryCtxRelease without a retain",
+             {{"expected", "CUDA_ERROR_INVALID_CONTEXT"}, {"observed", describe(released)}});
   CUDA(cudaFree(nullptr));
 }
 

@@ -208,16 +208,27 @@ CTXSHARE_CASE(memory, allocation_written_and_launched_on_by_the_other_api,
   const Allocation a = allocator.allocate(h, 4000 * 256);
   const std::size_t n = a.bytes / sizeof(std::uint32_t);
   const auto words = h.random_words(n);
-  // Written through the other API, changed by a runtime kernel, read back through the allocator's API.
-  if (a.by_runtime) CU(cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(a.device), words.data(), a.bytes));
-  else CUDA(cudaMemcpy(a.device, words.data(), a.bytes, cudaMemcpyDefault));
-  add_value<<<blocks_for(n), 256>>>(a.device, 11, n);
-  CUDA(cudaGetLastError());
-  CUDA(cudaDeviceSynchronize());
+  // Written and launched on through the other API, read back through the allocator's own.
+  if (a.by_runtime) {
+    CU(cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(a.device), words.data(), a.bytes));
+    cudaFunction_t kernel = nullptr;
+    CUDA(cudaGetFuncBySymbol(&kernel, reinterpret_cast<const void*>(&add_value)));
+    std::uint32_t* data = a.device;
+    std::uint32_t value = 11;
+    std::size_t count = n;
+    void* args[] = {&data, &value, &count};
+    CU(cuLaunchKernel(static_cast<CUfunction>(kernel), blocks_for(n), 1, 1, 256, 1, 1, 0, nullptr, args, nullptr));
+    CU(cuCtxSynchronize());
+  } else {
+    CUDA(cudaMemcpy(a.device, words.data(), a.bytes, cudaMemcpyDefault));
+    add_value<<<blocks_for(n), 256>>>(a.device, 11, n);
+    CUDA(cudaGetLastError());
+    CUDA(cudaDeviceSynchronize());
+  }
   std::vector<std::uint32_t> seen(n);
   if (a.by_runtime) CUDA(cudaMemcpy(seen.data(), a.device, a.bytes, cudaMemcpyDefault));
   else CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(a.device), a.bytes));
-  h.expect_same_words(std::string(allocator.name) + " memory: other API's copy, runtime kernel, own API's copy", seen,
+  h.expect_same_words(std::string(allocator.name) + " memory: the other API's copy and kernel, its own API's copy", seen,
                       plus(words, 11));
 }
 
@@ -410,6 +421,10 @@ CTXSHARE_CASE(memory, driver_memory_pool_serves_cudaMallocFromPoolAsync,
   const std::size_t n = 1 << 18, bytes = n * 4;
   std::uint32_t* p = nullptr;
   CUDA(cudaMallocFromPoolAsync(reinterpret_cast<void**>(&p), bytes, static_cast<cudaMemPool_t>(pool), stream));
+  CUDA(cudaStreamSynchronize(stream));
+  CUmemoryPool from = nullptr;
+  CU(cuPointerGetAttribute(&from, CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE, reinterpret_cast<CUdeviceptr>(p)));
+  h.expect_eq("CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE of the runtime's allocation", from, pool);
   const auto words = h.random_words(n);
   CU(cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
   add_value<<<blocks_for(n), 256, 0, stream>>>(p, 5, n);
@@ -456,8 +471,24 @@ CTXSHARE_CASE(memory, memory_info_agrees_between_the_apis,
   CUDA(cudaMemGetInfo(&runtime_free, &runtime_total));
   CU(cuMemGetInfo(&driver_free, &driver_total));
   h.expect_eq("total memory, runtime against driver", runtime_total, driver_total);
-  h.observe("free memory difference between the two calls (bytes)",
-            static_cast<long long>(runtime_free) - static_cast<long long>(driver_free));
+  // Both report the same device: 1 GiB taken through one API shows in the other's free memory.
+  constexpr std::size_t kTaken = std::size_t{1} << 30;
+  CUdeviceptr taken = 0;
+  CU(cuMemAlloc(&taken, kTaken));
+  h.own_device_memory(taken, kTaken, Owner::driver);
+  std::size_t runtime_free_after = 0;
+  CUDA(cudaMemGetInfo(&runtime_free_after, &runtime_total));
+  h.expect(runtime_free_after + kTaken <= runtime_free, FindingKind::mismatch,
+           "cudaMemGetInfo's free memory dropped by a cuMemAlloc of 1 GiB",
+           {{"before", runtime_free}, {"after", runtime_free_after}});
+  void* runtime_taken = nullptr;
+  CUDA(cudaMalloc(&runtime_taken, kTaken));
+  h.own_device_memory(runtime_taken, kTaken, Owner::runtime);
+  std::size_t driver_free_after = 0;
+  CU(cuMemGetInfo(&driver_free_after, &driver_total));
+  h.expect(driver_free_after + 2 * kTaken <= driver_free, FindingKind::mismatch,
+           "cuMemGetInfo's free memory dropped by both 1 GiB allocations",
+           {{"before", driver_free}, {"after", driver_free_after}});
 }
 
 }  // namespace ctxshare

@@ -197,7 +197,9 @@ CTXSHARE_CASE(modules_rtc, driver_entry_point_through_the_runtime_is_the_drivers
     cudaDriverEntryPointQueryResult status{};
     const int version = std::string(symbol) == "cuCtxCreate" ? 12050 : 12000;
     CUDA(cudaGetDriverEntryPointByVersion(symbol, &by_runtime, version, runtime_flags, &status));
-    void* by_driver = h.driver_entry_point(symbol, version, driver_flags);
+    h.expect_eq(std::string(symbol) + ": cudaGetDriverEntryPointByVersion found it", status, cudaDriverEntryPointSuccess);
+    void* by_driver = h.driver_entry_point(symbol, version, driver_flags);  // null unless found
+    h.expect(by_driver != nullptr, FindingKind::unexpected_error, std::string(symbol) + ": cuGetProcAddress found it");
     h.expect_eq(std::string(symbol) + " entry point, runtime against cuGetProcAddress", by_runtime, by_driver);
     void* runtime_default = nullptr;
     CUDA(cudaGetDriverEntryPointByVersion(symbol, &runtime_default, version, cudaEnableDefault, &status));

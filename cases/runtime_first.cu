@@ -160,18 +160,21 @@ CTXSHARE_CASE(runtime_first, cudaSetDeviceFlags_overwrites_on_an_active_primary,
               static_cast<unsigned>(CU_CTX_SCHED_YIELD));
 }
 
-CTXSHARE_CASE(runtime_first, cudaSetDeviceFlags_apply_when_the_driver_activates_the_primary,
-              {.claims = {"RT-FLAGS", "DRV-RETAIN"}, .source = kInit, .verdict = Verdict::diagnostic}) {
+CTXSHARE_CASE(runtime_first, cudaSetDeviceFlags_initializes_the_primary_with_its_flags,
+              {.claims = {"RT-FLAGS", "DRV-RETAIN"}, .source = "cuda_runtime_api.h: cudaSetDeviceFlags"}) {
+  // "If the current device has not been initialized, it is initialized with the provided flags."
   CUDA(cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync));
-  CUcontext primary = nullptr;
-  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));  // the driver, not the runtime, activates it
-  h.own_primary(h.device(0));
   unsigned int flags = 0;
   int active = 0;
   CU(cuDevicePrimaryCtxGetState(h.device(0), &flags, &active));
-  h.observe("primary flags after cudaSetDeviceFlags then cuDevicePrimaryCtxRetain", flags);
-  h.observe("runtime flags reached the driver-activated primary",
-            (flags & CU_CTX_SCHED_MASK) == CU_CTX_SCHED_BLOCKING_SYNC);
+  h.expect_eq("primary active right after cudaSetDeviceFlags", active, 1);
+  h.expect_eq("primary schedule flags", flags & CU_CTX_SCHED_MASK, static_cast<unsigned>(CU_CTX_SCHED_BLOCKING_SYNC));
+  CUcontext primary = nullptr, current = nullptr;
+  CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));
+  h.own_primary(h.device(0));
+  CU(cuCtxGetCurrent(&current));
+  h.expect_eq("the context cudaSetDeviceFlags made current is the retained primary", current, primary,
+              FindingKind::wrong_context);
 }
 
 CTXSHARE_CASE(runtime_first, runtime_event_is_a_driver_event,

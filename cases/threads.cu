@@ -95,11 +95,17 @@ CTXSHARE_CASE(threads, thread_exiting_with_a_context_current_leaves_it_usable,
   if (created == nullptr) return;
   h.own_context(created);
   CU(cuCtxPushCurrent(created));
+  CUcontext current = nullptr;
+  CU(cuCtxGetCurrent(&current));
+  h.expect_eq("the context pushed here after its thread ended", current, created, FindingKind::wrong_context);
   void* p = nullptr;
   CUDA(cudaMalloc(&p, 4096));
   h.own_device_memory(p, 4096, Owner::runtime);
   CUDA(cudaMemset(p, 1, 4096));
   CUDA(cudaDeviceSynchronize());
+  std::vector<std::uint32_t> seen(1024);
+  CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(p), 4096));
+  h.expect_same_words("the runtime's memset in it, read through the driver", seen, std::vector<std::uint32_t>(1024, 0x01010101u));
   CUcontext popped = nullptr;
   CU(cuCtxPopCurrent(&popped));
 }

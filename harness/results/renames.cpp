@@ -7,6 +7,9 @@ namespace ctxshare {
 const std::map<std::string, std::string>& renamed_cases() {
   // Ids that decoded their variants from one string before the variants became named axes (a.b.c).
   static const std::map<std::string, std::string> renamed = {
+      // Its name said the driver activates the primary; cudaSetDeviceFlags initializes it itself.
+      {"runtime_first.cudaSetDeviceFlags_apply_when_the_driver_activates_the_primary",
+       "runtime_first.cudaSetDeviceFlags_initializes_the_primary_with_its_flags"},
       {"lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate_then_cuStreamQuery",
        "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cuStreamQuery.after_reinitialization"},
       {"lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate_then_cuStreamQuery_before_reinitialization",
