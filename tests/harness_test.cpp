@@ -314,14 +314,28 @@ TEST(Scheduling, ParallelRunsOverlapAndExclusiveCasesRunAlone) {
   EXPECT_LT(last_end - first_start, 2.6);
 }
 
-TEST(Scheduling, FailureThatPassesOnReRunIsReportedFlaky) {
+TEST(Scheduling, FailureThatPassesOnReRunIsANewFlakeNotAPass) {
   TempDir tmp;
-  const SelftestRun r = run_selftest({"selftest.fails_once", "--reruns", "2"}, {{"CTXSHARE_SELFTEST_DIR", tmp.path}});
-  EXPECT_EQ(r.ran.exit_code, 0) << r.ran.out;
+  const SelftestRun r = run_selftest({"selftest.fails_once"}, {{"CTXSHARE_SELFTEST_DIR", tmp.path}});
+  EXPECT_EQ(r.ran.exit_code, 1) << r.ran.out;
   const json& c = result_of(r.results, "selftest.fails_once");
   EXPECT_EQ(c["outcome"], "flaky");
-  EXPECT_EQ(c["reruns"], json::array({"passed"}));
+  EXPECT_EQ(c["reruns"], json::array({"passed", "passed"}));
+  EXPECT_NE(c["reason"].get<std::string>().find("failed[mismatch], passed, passed"), std::string::npos) << c["reason"];
   EXPECT_TRUE(has_finding(c, "mismatch")) << "the failing run's evidence is kept";
+  TempDir again;
+  EXPECT_EQ(run_selftest({"selftest.fails_once", "--flakes-pass"}, {{"CTXSHARE_SELFTEST_DIR", again.path}}).ran.exit_code, 0);
+}
+
+TEST(Scheduling, AFailureInEveryAttemptStaysAFailure) {
+  const SelftestRun r = run_selftest({"selftest.records_mismatch"});
+  EXPECT_EQ(r.ran.exit_code, 1);
+  const json& c = result_of(r.results, "selftest.records_mismatch");
+  EXPECT_EQ(c["outcome"], "failed");
+  EXPECT_EQ(c["reruns"], json::array({"failed[mismatch]", "failed[mismatch]"}));
+  const SelftestRun once = run_selftest({"selftest.records_mismatch", "--reruns", "0"});
+  const json& c0 = result_of(once.results, "selftest.records_mismatch");
+  EXPECT_TRUE(!c0.contains("reruns") || c0["reruns"].empty()) << c0;
 }
 
 TEST(Environment, CtestResourceGroupsBecomeTheCasesVisibleDevices) {

@@ -54,7 +54,7 @@ TEST(Versions, CompareNumericallyByComponent) {
   EXPECT_FALSE(ctxshare::compare_versions("580.x", "580").has_value());
 }
 
-TEST(Expectations, KnownFailureIsXfailAndAKnownFailureThatPassesIsXpass) {
+TEST(Expectations, KnownFailureIsXfailAndAKnownFailureThatPassesIsAnImprovementThatFailsTheGate) {
   TempDir tmp;
   const std::string file = write(tmp, "known.txt",
                                  "# known outcomes\n"
@@ -63,14 +63,31 @@ TEST(Expectations, KnownFailureIsXfailAndAKnownFailureThatPassesIsXpass) {
   const Ran r = run({kSelftest, "run", "selftest.records_mismatch", "selftest.passes", "--expectations", file, "--json",
                      tmp.file("r.json")},
                     kNoDriver);
-  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   const json results = json::parse(read_file(tmp.file("r.json")));
   EXPECT_EQ(results["cases"][1]["id"], "selftest.records_mismatch");
   EXPECT_EQ(results["cases"][1]["outcome"], "xfail");
   EXPECT_EQ(results["cases"][1]["expected"]["reason"], "https://example.invalid/bug#1");
   EXPECT_EQ(results["cases"][1]["expected"]["entry"], file + ":2");
   EXPECT_EQ(results["cases"][0]["outcome"], "xpass");
-  EXPECT_NE(r.out.find("expected failed (was broken, maybe fixed), but passed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("improvement: passed in every attempt where the baseline expects failed (was broken, maybe fixed)"),
+            std::string::npos) << r.out;
+}
+
+// An entry allows a set of outcomes and pins what each may show: a new finding in a known failure,
+// or a crash in another call, is not hidden.
+TEST(Expectations, SetsAndPinsAllowOnlyWhatWasSeen) {
+  TempDir tmp;
+  auto outcome_with = [&](const std::string& id, const std::string& entry) {
+    const std::string file = write(tmp, "baseline.txt", id + " " + entry + " -- seen before\n");
+    run({kSelftest, "run", id, "--expectations", file, "--json", tmp.file("r.json")}, kNoDriver);
+    return json::parse(read_file(tmp.file("r.json")))["cases"][0]["outcome"].get<std::string>();
+  };
+  EXPECT_EQ(outcome_with("selftest.records_mismatch", "failed[mismatch]"), "xfail");
+  EXPECT_EQ(outcome_with("selftest.records_mismatch", "crash|failed[wrong_context,sticky_error]"), "failed");
+  EXPECT_EQ(outcome_with("selftest.segfaults", "failed|crash[@cuCrashingCall]"), "xfail");
+  EXPECT_EQ(outcome_with("selftest.segfaults", "crash[@cuStreamQuery]"), "crash");
+  EXPECT_EQ(outcome_with("selftest.passes", "passed|crash"), "passed");
 }
 
 TEST(Expectations, NewFailuresStillFailAndConditionsNarrowEntries) {
@@ -94,6 +111,9 @@ TEST(Expectations, BadFilesAreRejectedWithFileAndLine) {
       {"selftest.passes failed -- x\nselftest.passes failed -- y\n", ":2: duplicates the entry at"},
       {"selftest.passes failed\n", ":1: an entry needs a reason"},
       {"selftest.passes sometimes -- x\n", ":1: 'sometimes' is not an outcome"},
+      {"selftest.passes passed -- x\n", ":1: 'passed' allows nothing but passed"},
+      {"selftest.passes failed[nonsense] -- x\n", ":1: 'nonsense' is neither a finding kind nor @call"},
+      {"selftest.passes xfail -- x\n", ":1: 'xfail' is not an outcome"},
       {"selftest.passes failed colour=red -- x\n", ":1: unknown condition 'colour'"},
   };
   for (const auto& [text, words] : bad) {

@@ -1,11 +1,13 @@
 #include "harness/run/expectations.h"
 
 #include "harness/results/renames.h"
+#include "harness/spec/events.h"
 
 #include <fnmatch.h>
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace ctxshare {
@@ -52,6 +54,62 @@ bool glob_match(const std::string& pattern, const std::string& value) {
   return pattern.empty() || fnmatch(pattern.c_str(), value.c_str(), 0) == 0;
 }
 
+bool is_finding_kind(const std::string& name) {
+  for (int k = 0; k <= static_cast<int>(FindingKind::early_exit); ++k)
+    if (name == to_string(static_cast<FindingKind>(k))) return true;
+  return false;
+}
+
+// "crash|failed[sticky_error,wrong_context]|passed" into the entry's allowed outcomes.
+std::string parse_outcomes(const std::string& text, Expectation* e) {
+  e->outcomes_text = text;
+  std::istringstream alternatives(text);
+  bool any_failure = false;
+  for (std::string alt; std::getline(alternatives, alt, '|');) {
+    AllowedOutcome allowed;
+    const auto open = alt.find('[');
+    const std::string name = alt.substr(0, open);
+    const auto outcome = outcome_from_string(name);
+    if (!outcome || (*outcome != Outcome::passed && *outcome != Outcome::failed && *outcome != Outcome::crash &&
+                     *outcome != Outcome::timeout && *outcome != Outcome::error))
+      return "'" + name + "' is not an outcome a case can be expected to end in (passed, failed, crash, timeout, error)";
+    allowed.outcome = *outcome;
+    any_failure = any_failure || *outcome != Outcome::passed;
+    if (open != std::string::npos) {
+      if (alt.back() != ']') return "'" + alt + "': a pin is closed by ']'";
+      std::istringstream pins(alt.substr(open + 1, alt.size() - open - 2));
+      for (std::string pin; std::getline(pins, pin, ',');) {
+        if (pin.size() > 1 && pin[0] == '@') allowed.call = pin.substr(1);
+        else if (is_finding_kind(pin)) allowed.finding_kinds.push_back(pin);
+        else return "'" + pin + "' is neither a finding kind nor @call";
+      }
+    }
+    e->outcomes.push_back(std::move(allowed));
+  }
+  if (!any_failure) return "'" + text + "' allows nothing but passed: an entry names what else a case was seen to do";
+  return {};
+}
+
+bool pins_hold(const AllowedOutcome& allowed, const CaseResult& r) {
+  if (allowed.outcome != r.outcome) return false;
+  if (!allowed.call.empty() && r.reason.find("during " + allowed.call + " ") == std::string::npos) return false;
+  if (allowed.finding_kinds.empty() || r.outcome != Outcome::failed) return true;
+  for (const auto& f : r.findings)
+    if (std::find(allowed.finding_kinds.begin(), allowed.finding_kinds.end(), f.value("kind", "")) ==
+        allowed.finding_kinds.end())
+      return false;
+  return true;
+}
+
+// How an attempt ended, for telling attempts apart: its outcome and the kinds of what it found.
+std::string signature(const CaseResult& r) {
+  std::set<std::string> kinds;
+  for (const auto& f : r.findings) kinds.insert(f.value("kind", ""));
+  std::string s = to_string(r.outcome);
+  for (const auto& k : kinds) s += (k == *kinds.begin() ? "[" : ",") + k;
+  return kinds.empty() ? s : s + "]";
+}
+
 }  // namespace
 
 std::optional<int> compare_versions(const std::string& a, const std::string& b) {
@@ -88,10 +146,7 @@ std::string Expectations::load(const std::string& path, const std::vector<std::s
     e.pattern = current_case_id(words[0]);
     e.reason = reason;
     e.where = where;
-    const auto outcome = outcome_from_string(words[1]);
-    if (!outcome || acceptable(*outcome) || *outcome == Outcome::xpass)
-      return where + ": '" + words[1] + "' is not an outcome a case can be expected to end in (failed, crash, timeout, error)";
-    e.outcome = *outcome;
+    if (std::string why = parse_outcomes(words[1], &e); !why.empty()) return where + ": " + why;
     for (size_t i = 2; i < words.size(); ++i) {
       const auto eq = words[i].find('=');
       const std::string key = eq == std::string::npos ? words[i] : words[i].substr(0, eq);
@@ -137,16 +192,41 @@ const Expectation* Expectations::match(const std::string& case_id, const nlohman
   return nullptr;
 }
 
-void Expectations::apply(CaseResult& r, const nlohmann::json& environment) const {
+bool Expectations::allows(const CaseResult& attempt, const nlohmann::json& environment) const {
+  if (attempt.outcome == Outcome::skipped) return true;
+  const Expectation* e = match(attempt.id, environment);
+  if (e == nullptr) return attempt.outcome == Outcome::passed;
+  return std::any_of(e->outcomes.begin(), e->outcomes.end(), [&](const AllowedOutcome& a) { return pins_hold(a, attempt); });
+}
+
+void Expectations::judge(CaseResult& r, const std::vector<CaseResult>& reruns, const nlohmann::json& environment) const {
   const Expectation* e = match(r.id, environment);
-  if (e == nullptr || r.outcome == Outcome::skipped) return;
-  r.expected = {{"outcome", to_string(e->outcome)}, {"reason", e->reason}, {"entry", e->where}};
-  if (r.outcome == e->outcome) {
-    r.outcome = Outcome::xfail;
-  } else if (r.outcome == Outcome::passed) {
-    r.outcome = Outcome::xpass;
-    r.reason = "expected " + std::string(to_string(e->outcome)) + " (" + e->reason + "), but passed";
+  if (e != nullptr) r.expected = {{"outcomes", e->outcomes_text}, {"reason", e->reason}, {"entry", e->where}};
+  if (r.outcome == Outcome::skipped) return;
+  std::vector<std::string> attempts = {signature(r)};
+  bool all_allowed = allows(r, environment);
+  for (const auto& again : reruns) {
+    attempts.push_back(signature(again));
+    all_allowed = all_allowed && allows(again, environment);
   }
+  if (!reruns.empty()) r.rerun_outcomes = std::vector<std::string>(attempts.begin() + 1, attempts.end());
+  if (all_allowed) {
+    if (e != nullptr && r.outcome != Outcome::passed) r.outcome = Outcome::xfail;
+    return;
+  }
+  std::string seen;
+  for (const auto& a : attempts) seen += (seen.empty() ? "" : ", ") + a;
+  if (std::all_of(attempts.begin(), attempts.end(), [&](const std::string& a) { return a == attempts.front(); })) {
+    if (e != nullptr && r.outcome == Outcome::passed) {
+      r.outcome = Outcome::xpass;
+      r.reason = "improvement: passed in every attempt where the baseline expects " + e->outcomes_text + " (" + e->reason +
+                 "): clear " + e->where;
+    }
+    return;
+  }
+  r.outcome = Outcome::flaky;
+  r.reason = "new flake: its attempts ended " + seen +
+             (e != nullptr ? "; the baseline allows " + e->outcomes_text : "; no baseline entry declares it");
 }
 
 }  // namespace ctxshare

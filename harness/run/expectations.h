@@ -1,10 +1,14 @@
-// Expectations: known outcomes of cases on given drivers, GPUs, toolkits or build variants, each with
-// a reason or bug link. A run given expectations reports a known failure as xfail and a known
-// failure that now passes as xpass, apart from new failures; only new failures fail the run.
+// The baseline: what cases were seen to do on given drivers, GPUs, toolkits or build variants, each
+// with a reason or bug link. A run judged against it reports an outcome in the entry's set as xfail
+// (known), a conformance case that passes where only failures were expected as xpass (an improvement,
+// to clear from the baseline), and anything else as it is.
 //
 // One entry per line; '#' starts a comment (docs/expectations.md has the full description):
-//   CASE-ID-OR-GLOB OUTCOME [driver=RANGE] [cuda=RANGE] [gpu=GLOB] [variant=GLOB] -- REASON
-//   lifecycle.stream_used_after_cudaDeviceReset.* crash driver=580- -- stale stream handle crashes
+//   CASE-ID-OR-GLOB OUTCOMES [driver=RANGE] [cuda=RANGE] [gpu=GLOB] [variant=GLOB] -- REASON
+// OUTCOMES is one or more of passed, failed, crash, timeout, error joined by '|', each optionally
+// pinned in brackets: failed[wrong_context,sticky_error] (every finding is of these kinds),
+// crash[@cuStreamQuery] (it died during that call):
+//   lifecycle.stream_used_after_cudaDeviceReset.* passed|crash[@cuStreamQuery] driver=580- -- stale handle
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -17,9 +21,17 @@
 
 namespace ctxshare {
 
+// One allowed outcome of an entry, with what pins it.
+struct AllowedOutcome {
+  Outcome outcome = Outcome::failed;
+  std::vector<std::string> finding_kinds;  // every finding must be of one of these (empty: any)
+  std::string call;                        // a crash or timeout must have happened during it (empty: any)
+};
+
 struct Expectation {
   std::string pattern;  // a case id or a glob
-  Outcome outcome = Outcome::failed;
+  std::vector<AllowedOutcome> outcomes;
+  std::string outcomes_text;  // as written
   std::string driver_min, driver_max;  // NVML driver version, e.g. 580.95.05
   std::string cuda_min, cuda_max;      // cuDriverGetVersion, e.g. 13000
   std::string gpu;                     // glob over device 0's name
@@ -35,9 +47,13 @@ class Expectations {
   std::string load(const std::string& path, const std::vector<std::string>& case_ids);
   // The first entry that matches a case in an environment (the "environment" object of a result file).
   const Expectation* match(const std::string& case_id, const nlohmann::json& environment) const;
-  // Turns a known failure into xfail and a known failure that passed into xpass, and records which
-  // entry applied.
-  void apply(CaseResult& r, const nlohmann::json& environment) const;
+  // Whether one attempt of a case is what its entry allows (no entry: passed or skipped).
+  bool allows(const CaseResult& attempt, const nlohmann::json& environment) const;
+  // Judges a case from its attempts (the first, then its reruns): xfail when each fell in the entry's
+  // set, xpass when a conformance case passed every time where only failures were expected, the
+  // outcome itself when every attempt ended alike outside the set, flaky when they differ. Records
+  // which entry applied.
+  void judge(CaseResult& r, const std::vector<CaseResult>& reruns, const nlohmann::json& environment) const;
   bool empty() const { return entries_.empty(); }
 
  private:

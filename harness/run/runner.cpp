@@ -360,10 +360,23 @@ class Running {
   std::set<std::string> observed_many_;
 };
 
-bool needs_rerun(Outcome o) { return o == Outcome::failed || o == Outcome::crash || o == Outcome::timeout; }
+// Without a baseline: the first attempt's outcome if every rerun ended the same way, else flaky.
+void judge_by_attempts(CaseResult& r, const std::vector<CaseResult>& reruns) {
+  std::string seen = to_string(r.outcome);
+  bool alike = true;
+  for (const auto& again : reruns) {
+    r.rerun_outcomes.push_back(to_string(again.outcome));
+    seen += std::string(", ") + to_string(again.outcome);
+    alike = alike && again.outcome == r.outcome;
+  }
+  if (alike) return;
+  r.outcome = Outcome::flaky;
+  r.reason = "new flake: its attempts ended " + seen;
+}
 
+// Runs the selection, -j at a time; on_done(index, result) as each ends, in the order they end.
 std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, const RunOptions& options,
-                                  bool report) {
+                                  const std::function<void(std::size_t, CaseResult&)>& on_done) {
   std::vector<CaseResult> results(selection.size());
   std::vector<std::pair<size_t, std::unique_ptr<Running>>> running;
   size_t next = 0, finished = 0;
@@ -391,7 +404,7 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
       }
       results[it->first] = it->second->take();
       ++finished;
-      if (report && options.on_result) options.on_result(results[it->first], finished, selection.size());
+      if (on_done) on_done(it->first, results[it->first]);
       it = running.erase(it);
     }
   }
@@ -401,20 +414,25 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
 }  // namespace
 
 std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options) {
-  std::vector<CaseResult> results = run_batch(selection, options, options.reruns == 0);
-  if (options.reruns == 0) return results;
-  // A failure that goes away on a re-run is a flake: reported as such, with the first run's evidence.
-  for (size_t i = 0; i < results.size(); ++i) {
-    CaseResult& r = results[i];
-    for (int attempt = 0; attempt < options.reruns && needs_rerun(r.outcome) && r.rerun_outcomes.size() == static_cast<size_t>(attempt); ++attempt) {
-      CaseResult again = std::move(run_batch({selection[i]}, options, false)[0]);
-      r.rerun_outcomes.push_back(to_string(again.outcome));
-      if (again.outcome == Outcome::passed) {
-        r.reason = "flaky: " + std::string(to_string(r.outcome)) + ", then passed on re-run " + std::to_string(attempt + 1);
-        r.outcome = Outcome::flaky;
-      }
-    }
-    if (options.on_result) options.on_result(r, i + 1, results.size());
+  const auto expected = options.expected ? options.expected
+                                         : [](const CaseResult& r) { return r.outcome == Outcome::passed || r.outcome == Outcome::skipped; };
+  std::size_t judged = 0;
+  auto judge = [&](CaseResult& r, const std::vector<CaseResult>& reruns) {
+    if (options.judge) options.judge(r, reruns);
+    else judge_by_attempts(r, reruns);
+    if (options.on_result) options.on_result(r, ++judged, selection.size());
+  };
+  // What the baseline allows is judged as it ends; anything else is run again once the batch is
+  // done: a change shows in every attempt, a flake in some, and a later pass hides neither.
+  std::vector<std::size_t> unexpected;
+  std::vector<CaseResult> results = run_batch(selection, options, [&](std::size_t i, CaseResult& r) {
+    if (expected(r) || options.reruns == 0) judge(r, {});
+    else unexpected.push_back(i);
+  });
+  for (const std::size_t i : unexpected) {
+    std::vector<CaseResult> reruns;
+    for (int attempt = 0; attempt < options.reruns; ++attempt) reruns.push_back(std::move(run_batch({selection[i]}, options, {})[0]));
+    judge(results[i], reruns);
   }
   return results;
 }

@@ -15,8 +15,13 @@ namespace ctxshare {
 struct RunOptions {
   int jobs = 1;
   double timeout_s = 0;  // 0: each case's own timeout
-  int reruns = 0;        // re-run a failed, crashed or timed-out case up to this many times
-  // Called as each case ends, in the order they end; it may amend the result (expectations).
+  int reruns = 2;        // an unexpected attempt is run this many times more, to tell a flake from a change
+  // Whether an attempt is what the baseline allows; by default, passed or skipped.
+  std::function<bool(const CaseResult&)> expected;
+  // The case's verdict from its first attempt and its reruns (the baseline's judgement); by default
+  // the first attempt's outcome, or flaky when the attempts differ.
+  std::function<void(CaseResult& first, const std::vector<CaseResult>& reruns)> judge;
+  // Called as each case is judged; it may amend the result.
   std::function<void(CaseResult&, std::size_t done, std::size_t total)> on_result;
 };
 
