@@ -102,6 +102,24 @@ TEST(Expectations, NewFailuresStillFailAndConditionsNarrowEntries) {
   EXPECT_NE(r.out.find("crash    selftest.segfaults"), std::string::npos) << r.out;
 }
 
+// ctest runs `ctxshare run ID`: the baseline a run uses without --expectations is named by
+// CTXSHARE_BASELINE (or found by driver branch), so ctest and ctxshare run judge alike.
+TEST(Expectations, TheBaselineNamedByTheEnvironmentAppliesWithoutAFlag) {
+  TempDir tmp;
+  const std::string file = write(tmp, "fleet.txt", "selftest.records_mismatch failed[mismatch] -- known\n"
+                                                   "gpu_only.case_of_another_build failed -- not in this binary\n");
+  std::map<std::string, std::string> env = kNoDriver;
+  env["CTXSHARE_BASELINE"] = file;
+  const Ran r = run({kSelftest, "run", "selftest.records_mismatch", "--json", tmp.file("r.json")}, env);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("baseline " + file + " (CTXSHARE_BASELINE)"), std::string::npos) << r.out;
+  EXPECT_EQ(json::parse(read_file(tmp.file("r.json")))["cases"][0]["outcome"], "xfail");
+  env.erase("CTXSHARE_BASELINE");  // then the driver branch's bundled file, which knows no self-test
+  const Ran none = run({kSelftest, "run", "selftest.records_mismatch"}, env);
+  EXPECT_EQ(none.exit_code, 1) << none.out;
+  EXPECT_NE(none.out.find("ctxshare: baseline "), std::string::npos) << none.out;
+}
+
 TEST(Expectations, BadFilesAreRejectedWithFileAndLine) {
   TempDir tmp;
   const std::vector<std::pair<std::string, std::string>> bad = {

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "harness/reports/bench.h"
@@ -126,20 +127,29 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
       if (std::string why = check_writable(*path); !why.empty()) return bad_input(why);
 
   Expectations expectations;
-  if (!a.expectations_path.empty()) {
+  std::string baseline_why = a.expectations_path + " (--expectations)";
+  const std::string baseline = a.expectations_path.empty() ? default_baseline(&baseline_why) : a.expectations_path;
+  if (!baseline.empty()) {
     std::vector<std::string> ids;
     for (const auto& d : cases()) ids.push_back(d.id);
-    if (std::string why = expectations.load(a.expectations_path, ids); !why.empty()) return bad_input(why);
+    if (std::string why = expectations.load(baseline, ids, !a.expectations_path.empty()); !why.empty()) return bad_input(why);
   }
-  // Expectations are keyed by driver and GPU, so the environment comes first when there are any.
-  const nlohmann::json env = !expectations.empty() || !a.json_path.empty() ? environment() : nlohmann::json();
+  std::printf("ctxshare: baseline %s\n", baseline_why.c_str());
+  // Entries are keyed by driver, GPU and build, so a case the baseline mentions is judged with the
+  // environment, probed once (in a child: this process never initializes CUDA) when first needed.
+  std::optional<nlohmann::json> env_probed;
+  auto env_for = [&](const std::string& id) -> nlohmann::json {
+    if (!expectations.mentions(id)) return nullptr;
+    if (!env_probed) env_probed = environment();
+    return *env_probed;
+  };
 
   RunOptions options;
   options.jobs = a.jobs;
   options.timeout_s = a.timeout_s;
   options.reruns = a.reruns;
-  options.expected = [&](const CaseResult& r) { return expectations.allows(r, env); };
-  options.judge = [&](CaseResult& r, const std::vector<CaseResult>& reruns) { expectations.judge(r, reruns, env); };
+  options.expected = [&](const CaseResult& r) { return expectations.allows(r, env_for(r.id)); };
+  options.judge = [&](CaseResult& r, const std::vector<CaseResult>& reruns) { expectations.judge(r, reruns, env_for(r.id)); };
   options.on_result = [&](CaseResult& r, size_t done, size_t total) { print_result(r, done, total); };
   const auto start = std::chrono::steady_clock::now();
   const auto results = run_cases(selected, options);
@@ -158,6 +168,7 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   std::printf("ctxshare: %zu cases in %.1f s (-j %d)\n%s\n", results.size(), wall, a.jobs, summary.c_str());
 
   if (!a.json_path.empty() || !a.junit_path.empty()) {
+    const nlohmann::json env = env_probed ? *env_probed : environment();
     nlohmann::json info = nlohmann::json::object();
     for (const auto* d : selected) info[d->id] = to_json(*d);
     if (!a.json_path.empty()) {
@@ -168,6 +179,7 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
                             {"jobs", a.jobs},
                             {"wall_s", wall},
                             {"environment", env},
+                            {"baseline", baseline_why},
                             {"summary", count},
                             {"cases", nlohmann::json::array()}};
       for (const auto& r : results) {

@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <cstdlib>
+#include <iterator>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -125,7 +128,7 @@ std::optional<int> compare_versions(const std::string& a, const std::string& b) 
   }
 }
 
-std::string Expectations::load(const std::string& path, const std::vector<std::string>& case_ids) {
+std::string Expectations::load(const std::string& path, const std::vector<std::string>& case_ids, bool strict) {
   std::ifstream in(path);
   if (!in) return path + ": cannot be read";
   std::string line;
@@ -167,6 +170,7 @@ std::string Expectations::load(const std::string& path, const std::vector<std::s
     const bool known = std::any_of(case_ids.begin(), case_ids.end(), [&](const std::string& id) {
       return fnmatch(e.pattern.c_str(), id.c_str(), 0) == 0;
     });
+    if (!known && !strict) continue;
     if (!known) return where + ": no case matches '" + e.pattern + "'";
     for (const auto& other : entries_)
       if (other.pattern == e.pattern && other.driver_min == e.driver_min && other.driver_max == e.driver_max &&
@@ -190,6 +194,36 @@ const Expectation* Expectations::match(const std::string& case_id, const nlohman
     return &e;
   }
   return nullptr;
+}
+
+bool Expectations::mentions(const std::string& case_id) const {
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Expectation& e) { return fnmatch(e.pattern.c_str(), case_id.c_str(), 0) == 0; });
+}
+
+std::string default_baseline(std::string* why) {
+  if (const char* given = std::getenv("CTXSHARE_BASELINE")) {
+    *why = *given == '\0' ? "none (CTXSHARE_BASELINE is empty)" : std::string(given) + " (CTXSHARE_BASELINE)";
+    return given;
+  }
+  if (std::string(CTXSHARE_BASELINE_FILE) != "") {
+    *why = std::string(CTXSHARE_BASELINE_FILE) + " (configured with CTXSHARE_BASELINE)";
+    return CTXSHARE_BASELINE_FILE;
+  }
+  std::ifstream proc("/proc/driver/nvidia/version");
+  std::string text((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex("Kernel Module\\s+([0-9]+)\\.([0-9.]+)"))) {
+    *why = "none (no NVIDIA kernel module reports a driver branch)";
+    return {};
+  }
+  const std::string file = std::string(CTXSHARE_BASELINE_DIR) + "/nvidia-" + m[1].str() + ".txt";
+  if (!std::ifstream(file).good()) {
+    *why = "none (no bundled baseline for driver branch " + m[1].str() + ": " + file + ")";
+    return {};
+  }
+  *why = file + " (driver branch " + m[1].str() + ")";
+  return file;
 }
 
 bool Expectations::allows(const CaseResult& attempt, const nlohmann::json& environment) const {

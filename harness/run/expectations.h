@@ -44,7 +44,12 @@ class Expectations {
  public:
   // Reads and checks a file against the known case ids. Returns an error naming the file and line,
   // or empty.
-  std::string load(const std::string& path, const std::vector<std::string>& case_ids);
+  // Not strict (a baseline found by default, which may be another build's): entries that match no
+  // case are left out instead of refused.
+  std::string load(const std::string& path, const std::vector<std::string>& case_ids, bool strict = true);
+  // Whether some entry's pattern matches the case, whatever its conditions: only then does judging
+  // the case need the environment.
+  bool mentions(const std::string& case_id) const;
   // The first entry that matches a case in an environment (the "environment" object of a result file).
   const Expectation* match(const std::string& case_id, const nlohmann::json& environment) const;
   // Whether one attempt of a case is what its entry allows (no entry: passed or skipped).
@@ -59,6 +64,12 @@ class Expectations {
  private:
   std::vector<Expectation> entries_;
 };
+
+// The baseline a run uses when none is given: CTXSHARE_BASELINE (a file; empty for none), else the
+// bundled file of the driver branch this machine runs (nvidia-<major>.txt in the build's baseline
+// directory, the branch read from /proc/driver/nvidia/version, no CUDA needed), else none. *why says
+// which, for the run's header.
+std::string default_baseline(std::string* why);
 
 // Compares dotted numeric versions ("580.95.05" < "580.159.04"); false when either is not one.
 std::optional<int> compare_versions(const std::string& a, const std::string& b);
