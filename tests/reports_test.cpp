@@ -120,6 +120,27 @@ TEST(Expectations, TheBaselineNamedByTheEnvironmentAppliesWithoutAFlag) {
   EXPECT_NE(none.out.find("ctxshare: baseline "), std::string::npos) << none.out;
 }
 
+// A run's results feed back as the next baseline: the draft allows what was seen, and a run judged
+// against it is green.
+TEST(Baseline, DraftedFromARunItMakesTheSameRunGreen) {
+  TempDir tmp;
+  const std::vector<std::string> ids = {"selftest.records_mismatch", "selftest.passes", "selftest.segfaults"};
+  std::vector<std::string> argv = {kSelftest, "run", "--json", tmp.file("r.json")};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  EXPECT_EQ(run(argv, kNoDriver).exit_code, 1);
+  const Ran drafted = run({kSelftest, "baseline", tmp.file("r.json"), "--out", tmp.file("baseline.txt")});
+  ASSERT_EQ(drafted.exit_code, 0) << drafted.err;
+  const std::string text = read_file(tmp.file("baseline.txt"));
+  EXPECT_NE(text.find("selftest.records_mismatch failed[mismatch] -- seen: 3x failed[mismatch]"), std::string::npos) << text;
+  EXPECT_NE(text.find("selftest.segfaults crash[@cuCrashingCall]"), std::string::npos) << text;
+  EXPECT_EQ(text.find("selftest.passes"), std::string::npos) << text;
+  argv = {kSelftest, "run", "--expectations", tmp.file("baseline.txt")};
+  argv.insert(argv.end(), ids.begin(), ids.end());
+  const Ran judged = run(argv, kNoDriver);
+  EXPECT_EQ(judged.exit_code, 0) << judged.out;
+  EXPECT_EQ(run({kSelftest, "baseline", tmp.file("missing.json")}).exit_code, 2);
+}
+
 TEST(Expectations, BadFilesAreRejectedWithFileAndLine) {
   TempDir tmp;
   const std::vector<std::pair<std::string, std::string>> bad = {

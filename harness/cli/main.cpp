@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "harness/reports/baseline.h"
 #include "harness/reports/bench.h"
 #include "harness/run/catalog.h"
 #include "harness/reports/environment.h"
@@ -255,6 +256,19 @@ int matrix_command(const std::vector<std::string>& paths, const std::string& out
   return 0;
 }
 
+int baseline_command(const std::vector<std::string>& paths, const std::string& out) {
+  std::vector<ResultFile> runs;
+  if (std::string why = load_all_results(paths, &runs); !why.empty()) return bad_input(why);
+  const std::string text = draft_baseline(runs, paths);
+  if (out.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  if (std::string why = write_whole_file(out, text); !why.empty()) return bad_input(why);
+  std::printf("ctxshare: wrote the draft baseline %s from %zu runs\n", out.c_str(), runs.size());
+  return 0;
+}
+
 int tally_command(const std::vector<std::string>& paths, bool all) {
   std::vector<ResultFile> runs;
   if (std::string why = load_all_results(paths, &runs); !why.empty()) return bad_input(why);
@@ -394,6 +408,11 @@ int main(int argc, char** argv) {
   matrix_cmd->add_option("--out", matrix_out, "directory to write patterns.md, claims.md and matrix.html")->required();
   matrix_cmd->add_option("--claims", matrix_claims, "the claims reference (default: docs/claims-reference.md)");
 
+  std::vector<std::string> baseline_paths;
+  std::string baseline_out;
+  auto* baseline_cmd = app.add_subcommand("baseline", "draft a baseline from result files: every case that did not only pass, with what it was seen to do");
+  baseline_cmd->add_option("results", baseline_paths, "result files from `ctxshare run --json`")->required();
+  baseline_cmd->add_option("--out", baseline_out, "write the draft here (whole or not at all); default: standard output");
   std::vector<std::string> tally_paths;
   bool tally_all = false;
   auto* tally_cmd = app.add_subcommand("tally", "how each case ended over many runs, by machine and build (a Markdown table)");
@@ -442,6 +461,7 @@ int main(int argc, char** argv) {
   if (*matrix_cmd) return matrix_command(matrix_runs, matrix_out, matrix_claims);
   if (*repro_cmd) return repro_command(repro_case, repro_out, repro_results);
   if (*tally_cmd) return tally_command(tally_paths, tally_all);
+  if (*baseline_cmd) return baseline_command(baseline_paths, baseline_out);
   if (*case_cmd) {
     const CaseDef* def = find_case(child_case);
     if (def == nullptr) return bad_input("unknown case '" + child_case + "'");

@@ -53,6 +53,7 @@ nlohmann::json to_json(const CaseResult& r) {
   if (r.signal != 0) j["signal"] = r.signal;
   if (!r.driver.is_null()) j["driver"] = r.driver;
   if (!r.rerun_outcomes.empty()) j["reruns"] = r.rerun_outcomes;
+  if (!r.attempts.empty()) j["attempts"] = r.attempts;
   if (!r.expected.is_null()) j["expected"] = r.expected;
   return j;
 }

@@ -32,6 +32,7 @@ struct CaseResult {
   std::string output_tail;            // the end of the child's stdout and stderr
   long long output_bytes = 0;
   std::vector<std::string> rerun_outcomes;
+  std::vector<std::string> attempts;  // how each attempt ended, first to last, in the baseline's words
   nlohmann::json expected;            // the expectation entry that applied, if any
 };
 

@@ -104,14 +104,26 @@ bool pins_hold(const AllowedOutcome& allowed, const CaseResult& r) {
   return true;
 }
 
-// How an attempt ended, for telling attempts apart: its outcome and the kinds of what it found.
-std::string signature(const CaseResult& r) {
+}  // namespace
+
+std::string attempt_signature(const std::string& outcome, const std::string& reason, const nlohmann::json& findings) {
+  if (outcome == "crash" || outcome == "timeout") {
+    const auto during = reason.find("during ");
+    if (during == std::string::npos) return outcome;
+    const auto from = during + 7;
+    return outcome + "[@" + reason.substr(from, reason.find(' ', from) - from) + "]";
+  }
+  if (outcome != "failed") return outcome;
   std::set<std::string> kinds;
-  for (const auto& f : r.findings) kinds.insert(f.value("kind", ""));
-  std::string s = to_string(r.outcome);
+  for (const auto& f : findings) kinds.insert(f.value("kind", ""));
+  std::string s = outcome;
   for (const auto& k : kinds) s += (k == *kinds.begin() ? "[" : ",") + k;
   return kinds.empty() ? s : s + "]";
 }
+
+namespace {
+
+std::string signature(const CaseResult& r) { return attempt_signature(to_string(r.outcome), r.reason, r.findings); }
 
 }  // namespace
 
@@ -244,6 +256,7 @@ void Expectations::judge(CaseResult& r, const std::vector<CaseResult>& reruns, c
     all_allowed = all_allowed && allows(again, environment);
   }
   if (!reruns.empty()) r.rerun_outcomes = std::vector<std::string>(attempts.begin() + 1, attempts.end());
+  r.attempts = attempts;
   if (all_allowed) {
     if (e != nullptr && r.outcome != Outcome::passed) r.outcome = Outcome::xfail;
     return;

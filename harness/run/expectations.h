@@ -71,6 +71,10 @@ class Expectations {
 // which, for the run's header.
 std::string default_baseline(std::string* why);
 
+// How an attempt ended, in the baseline's words: "passed", "failed[mismatch,sticky_error]" (the kinds
+// of its findings), "crash[@cuStreamQuery]" (the call it died in).
+std::string attempt_signature(const std::string& outcome, const std::string& reason, const nlohmann::json& findings);
+
 // Compares dotted numeric versions ("580.95.05" < "580.159.04"); false when either is not one.
 std::optional<int> compare_versions(const std::string& a, const std::string& b);
 
