@@ -279,7 +279,7 @@ CTXSHARE_CASE(driver_first, cudaPointerGetAttributes_on_primary_memory_under_a_c
 }
 
 CTXSHARE_CASE(driver_first, two_created_contexts_time_slice_one_device,
-              {.claims = {"RT-MULTICTX-PERF"}, .source = kInterop, .verdict = Verdict::diagnostic, .exclusive = true}) {
+              {.claims = {"RT-MULTICTX-PERF"}, .source = kInterop, .verdict = Verdict::measurement, .exclusive = true}) {
   // The documentation says several contexts per device "substantially degrade performance"; this
   // measures how two copies of the same work fare in two streams of one context and in two contexts.
   const std::size_t n = 1 << 24, bytes = n * sizeof(std::uint32_t);

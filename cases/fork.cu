@@ -49,7 +49,7 @@ void in_forked_child(Case& h, const std::function<std::string()>& child) {
 }  // namespace
 
 CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
-              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::diagnostic}) {
+              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::hazard}) {
   void* parent_memory = nullptr;
   CUDA(cudaMalloc(&parent_memory, 4096));
   h.own_device_memory(parent_memory, 4096, Owner::runtime);
@@ -65,7 +65,7 @@ CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
 }
 
 CTXSHARE_CASE(fork, child_of_a_driver_initialized_parent,
-              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::diagnostic}) {
+              {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::hazard}) {
   CUcontext created = nullptr;
   CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
   h.own_context(created);

@@ -73,7 +73,7 @@ CTXSHARE_CASE(green_contexts, converted_green_context_hosts_runtime_work,
 }
 
 CTXSHARE_CASE(green_contexts, runtime_view_of_a_green_contexts_sms,
-              {.claims = {"DRV-GREEN"}, .source = kGreen, .verdict = Verdict::diagnostic, .needs = kGreenNeeds}) {
+              {.claims = {"DRV-GREEN"}, .source = kGreen, .verdict = Verdict::hazard, .needs = kGreenNeeds}) {
   unsigned int sm_count = 0;
   const CUcontext green = push_green_context(h, &sm_count);
   CUdevResource seen{};

@@ -105,7 +105,7 @@ CTXSHARE_CASE(libraries, cublasCreate_with_no_context_current,
 }
 
 CTXSHARE_CASE(libraries, cublas_handle_made_in_one_context_used_in_another,
-              {.claims = {"SEED-LIBRARY", "RT-CURRENT"}, .source = kSeed, .verdict = Verdict::diagnostic,
+              {.claims = {"SEED-LIBRARY", "RT-CURRENT"}, .source = kSeed, .verdict = Verdict::hazard,
                .needs = {.libraries = {"cublas"}}}) {
   // Whether a handle may cross contexts is undocumented; what is recorded. But whatever cuBLAS
   // answers must be true: success means the right result, an error means nothing was written.

@@ -59,7 +59,7 @@ CTXSHARE_CASE(lifecycle, runtime_call_on_another_thread_reinitializes_after_rese
 }
 
 CTXSHARE_CASE(lifecycle, cudaDeviceReset_while_the_driver_retains_the_primary,
-              {.claims = {"RT-RESET", "DRV-RETAIN"}, .source = kTearDown, .verdict = Verdict::diagnostic}) {
+              {.claims = {"RT-RESET", "DRV-RETAIN"}, .source = kTearDown}) {
   CUcontext primary = nullptr;
   CU(cuDevicePrimaryCtxRetain(&primary, h.device(0)));
   h.own_primary(h.device(0));
@@ -84,7 +84,7 @@ CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxRelease_without_retain_fails,
 
 CTXSHARE_CASE(lifecycle, cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary,
               {.claims = {"DRV-RELEASE", "RT-PRIMARY"}, .source = "cuda.h: cuDevicePrimaryCtxRelease",
-               .verdict = Verdict::diagnostic}) {
+               .verdict = Verdict::hazard}) {
   // The driver never retained it; the runtime holds it. Documented: releasing a primary context that
   // was not retained fails with CUDA_ERROR_INVALID_CONTEXT. Either that, with the runtime's data
   // intact, or a success that destroyed another component's context, which is the finding.
@@ -182,7 +182,7 @@ CTXSHARE_AXIS(StaleUse, cudaStreamQuery, cuStreamQuery, cudaEventQuery, cudaMems
 }  // namespace
 
 CTXSHARE_CASE(lifecycle, runtime_object_used_after_cuCtxDestroy_of_its_context,
-              {.claims = {"DRV-CREATE", "RT-NONPRIMARY"}, .source = "cuda.h: cuCtxDestroy", .verdict = Verdict::diagnostic,
+              {.claims = {"DRV-CREATE", "RT-NONPRIMARY"}, .source = "cuda.h: cuCtxDestroy", .verdict = Verdict::hazard,
                .axes = {axis<StaleUse>()}}) {
   // One stale use per variant, so that a crash in one hides nothing of the others; the last variant
   // is the sequence in which a crash was first seen.
@@ -228,7 +228,7 @@ CTXSHARE_AXIS(QueriedWhen, after_reinitialization, before_reinitialization);
 }  // namespace
 
 CTXSHARE_CASE(lifecycle, stream_used_after_cudaDeviceReset,
-              {.claims = {"RT-RESET", "RT-TYPES"}, .source = kTearDown, .verdict = Verdict::diagnostic,
+              {.claims = {"RT-RESET", "RT-TYPES"}, .source = kTearDown, .verdict = Verdict::hazard,
                .axes = {axis<StreamCreator>(), axis<StaleQuery>(), axis<QueriedWhen>()}}) {
   // The reset destroyed the stream with its context; the documentation says nothing of its handle,
   // which is queried either before or after the next runtime call re-initializes the primary.
@@ -245,7 +245,7 @@ CTXSHARE_CASE(lifecycle, stream_used_after_cudaDeviceReset,
 }
 
 CTXSHARE_CASE(lifecycle, created_context_survives_cudaDeviceReset,
-              {.claims = {"RT-RESET", "RT-NONPRIMARY"}, .source = kTearDown, .verdict = Verdict::diagnostic}) {
+              {.claims = {"RT-RESET", "RT-NONPRIMARY"}, .source = kTearDown, .verdict = Verdict::hazard}) {
   // cudaDeviceReset resets "the primary context for the calling thread's current device"; with a
   // created context current, what does it reset?
   CUDA(cudaSetDevice(0));

@@ -232,7 +232,7 @@ CTXSHARE_CASE(runtime_first, primary_context_is_not_a_legacy_context,
 }
 
 CTXSHARE_CASE(runtime_first, legacy_context_is_refused_by_the_runtime,
-              {.claims = {"RT-LEGACY", "DRV-ENTRY"}, .source = kInterop, .verdict = Verdict::diagnostic}) {
+              {.claims = {"RT-LEGACY", "DRV-ENTRY"}, .source = kInterop, .verdict = Verdict::hazard}) {
   // The CUDA 3.0 cuCtxCreate made legacy (3010) contexts; a driver may no longer offer it.
   using LegacyCreate = CUresult(CUDAAPI*)(CUcontext*, unsigned int, CUdevice);
   auto legacy_create = reinterpret_cast<LegacyCreate>(h.driver_entry_point("cuCtxCreate", 3000));

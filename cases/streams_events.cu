@@ -206,7 +206,7 @@ CTXSHARE_CASE(streams_events, event_recorded_on_a_stream_of_another_context_fail
 }
 
 CTXSHARE_CASE(streams_events, stream_of_another_context_used_while_one_is_current,
-              {.claims = {"DRV-STREAM-CTX", "RT-CURRENT"}, .source = kStreams, .verdict = Verdict::diagnostic,
+              {.claims = {"DRV-STREAM-CTX", "RT-CURRENT"}, .source = kStreams, .verdict = Verdict::hazard,
                .axes = {axis<ForeignStreamUse>()}}) {
   CUcontext owner_ctx = nullptr, other = nullptr;
   CU(cuCtxCreate(&owner_ctx, nullptr, 0, h.device(0)));

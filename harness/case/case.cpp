@@ -50,7 +50,7 @@ bool Case::expect_same_words(std::string_view what, const std::vector<std::uint3
 }
 
 void Case::observe(std::string_view key, Value value) {
-  count_check();  // a diagnostic case's record of what happened is its check
+  count_check();  // a hazard case's record of what happened is its check
   emit(Event::observe, {{"key", std::string(key)}, {"value", std::move(value)}});
 }
 

@@ -52,7 +52,7 @@ class Case {
   }
   bool expect_same_words(std::string_view what, const std::vector<std::uint32_t>& observed,
                          const std::vector<std::uint32_t>& expected);
-  // For Verdict::diagnostic: what happened, as evidence for the results and the table.
+  // What happened, as evidence: a hazard case's record, or what a conformance case saw beside its checks.
   void observe(std::string_view key, Value value);
   // What a call returned, by name, when any result is an answer; a runtime error is then cleared
   // so that it does not count as left behind. Returns the result.

@@ -140,7 +140,11 @@ std::string export_repro(const CaseDef& def, const std::string& dir, const nlohm
   switch (def.spec.verdict) {
     case Verdict::works: report << "Every call succeeds and every check in the steps holds, as documented.\n"; break;
     case Verdict::fails: report << "The documented error: " << def.spec.expected_error << ".\n"; break;
-    case Verdict::diagnostic: report << "The documentation leaves this open; the case records what happens. It must not crash or hang.\n"; break;
+    case Verdict::hazard:
+      report << "The documentation leaves this open (a hazard case): the case records what happens, and the suite judges it "
+                "against what was seen before on this driver and build.\n";
+      break;
+    case Verdict::measurement: report << "A measurement: the timings are recorded, and the work they time is checked.\n"; break;
   }
   report << "\n## Actual\n\n";
   if (result.is_null()) {

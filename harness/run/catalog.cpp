@@ -37,6 +37,7 @@ nlohmann::json to_json(const CaseDef& def) {
                       {"claims", s.claims},
                       {"source", s.source},
                       {"verdict", to_string(s.verdict)},
+                      {"kind", kind_of(s.verdict)},
                       {"needs",
                        {{"devices", s.needs.devices},
                         {"min_driver", s.needs.min_driver},

@@ -31,7 +31,18 @@ const char* to_string(Verdict v) {
   switch (v) {
     case Verdict::works: return "works";
     case Verdict::fails: return "fails";
-    case Verdict::diagnostic: return "diagnostic";
+    case Verdict::hazard: return "hazard";
+    case Verdict::measurement: return "measurement";
+  }
+  return "?";
+}
+
+const char* kind_of(Verdict v) {
+  switch (v) {
+    case Verdict::works:
+    case Verdict::fails: return "conformance";
+    case Verdict::hazard: return "hazard";
+    case Verdict::measurement: return "measurement";
   }
   return "?";
 }

@@ -18,12 +18,21 @@
 
 namespace ctxshare {
 
+// What the documentation says, and so what kind of case this is (docs/results.md):
+//   conformance: works or fails as documented; a deviation is a finding about the driver.
+//   hazard: a misuse, or a use after destruction or reset, whose outcome is undocumented; the case
+//     records what happened (codes, data, a crash and the call it died in) and is judged against the
+//     baseline, what was seen before on that driver and build, never against an invented answer.
+//   measurement: timings; never evidence for a claim.
 enum class Verdict {
-  works,       // every step must succeed as documented
-  fails,       // a documented misuse: the named error must come back
-  diagnostic,  // undocumented territory: record what happens, fail only on crash, hang or sticky error
+  works,        // conformance: every step must succeed as documented
+  fails,        // conformance: a documented misuse, the named error must come back
+  hazard,       // undocumented territory: record what happens
+  measurement,  // how long things take
 };
 const char* to_string(Verdict v);
+// "conformance", "hazard" or "measurement".
+const char* kind_of(Verdict v);
 
 struct Needs {
   int devices = 1;                 // 0: the case never touches CUDA (harness self-tests)
