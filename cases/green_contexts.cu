@@ -73,16 +73,21 @@ CTXSHARE_CASE(green_contexts, converted_green_context_hosts_runtime_work,
 }
 
 CTXSHARE_CASE(green_contexts, runtime_view_of_a_green_contexts_sms,
-              {.claims = {"DRV-GREEN"}, .source = kGreen, .verdict = Verdict::hazard, .needs = kGreenNeeds}) {
+              {.claims = {"DRV-GREEN"}, .source = "cuda.h, Green Contexts; cuda_runtime_api.h: cudaDeviceGetAttribute",
+               .needs = kGreenNeeds}) {
   unsigned int sm_count = 0;
   const CUcontext green = push_green_context(h, &sm_count);
   CUdevResource seen{};
   CU(cuCtxGetDevResource(green, &seen, CU_DEV_RESOURCE_TYPE_SM));
   h.expect_eq("cuCtxGetDevResource SM count of the converted context", seen.sm.smCount, sm_count);
-  int runtime_sms = 0;
+  // cudaDeviceGetAttribute describes a device, named by its ordinal, whatever context is current.
+  int runtime_sms = 0, device_sms = 0;
   CUDA(cudaDeviceGetAttribute(&runtime_sms, cudaDevAttrMultiProcessorCount, 0));
+  CU(cuDeviceGetAttribute(&device_sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, h.device(0)));
   h.observe("SMs in the green context", sm_count);
-  h.observe("cudaDevAttrMultiProcessorCount under it (the device's, or the partition's?)", runtime_sms);
+  h.observe("cudaDevAttrMultiProcessorCount under it", runtime_sms);
+  h.expect_eq("cudaDevAttrMultiProcessorCount under a green context, against the device's by cuDeviceGetAttribute",
+              runtime_sms, device_sms);
 }
 
 namespace {
@@ -102,8 +107,12 @@ CTXSHARE_CASE(green_contexts, default_stream_by_every_name_under_a_converted_gre
                .axes = {table_axis<kDefaultStreamNames>("default_stream")}}) {
   // "Runtime calls then act on it": each name of the default stream, used by both APIs.
   unsigned int sm_count = 0;
-  push_green_context(h, &sm_count);
+  const CUcontext green = push_green_context(h, &sm_count);
   const CUstream stream = h.row<kDefaultStreamNames>().stream;
+  CUcontext stream_ctx = nullptr;
+  CU(cuStreamGetCtx(stream, &stream_ctx));
+  h.expect_eq("cuStreamGetCtx of this default stream under the converted green context", stream_ctx, green,
+              FindingKind::wrong_context);
   const std::size_t n = 1 << 16;
   std::uint32_t* p = nullptr;
   CUDA(cudaMalloc(&p, n * 4));

@@ -12,4 +12,23 @@ __global__ void add_value(std::uint32_t* data, std::uint32_t value, std::size_t 
   if (i < n) data[i] += value;
 }
 
+namespace {
+__device__ unsigned long long global_ns() {
+  unsigned long long t;
+  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
+  return t;
+}
+}  // namespace
+
+__global__ void wait_for_gate(volatile std::uint32_t* gate, unsigned long long timeout_ns) {
+  const unsigned long long start = global_ns();
+  while (gate[0] == 0) {
+    if (global_ns() - start > timeout_ns) {
+      gate[1] = 2;
+      return;
+    }
+  }
+  gate[1] = 1;
+}
+
 }  // namespace ctxshare

@@ -3,6 +3,12 @@
 // needs two devices and is skipped with that reason on one.
 // Sources: cuda_runtime_api.h, Interactions with the CUDA Driver API (peer access with a non-primary
 // context current); cuda.h: cuCtxEnablePeerAccess; cuda_runtime_api.h: cudaDeviceEnablePeerAccess.
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
 #include "cases/kernels.cuh"
 #include "harness/case/case.h"
 
@@ -17,6 +23,55 @@ CUcontext primary_of(Case& h, int ordinal) {
   CU(cuDevicePrimaryCtxRetain(&ctx, h.device(ordinal)));
   h.own_primary(h.device(ordinal));
   return ctx;
+}
+
+// Zeroed pinned host words, mapped and pinned in every context (portable), released with the case.
+std::uint32_t* pinned_words(Case& h, std::size_t n) {
+  void* p = nullptr;
+  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
+  h.own_host_memory(p, Owner::driver);
+  std::memset(p, 0, n * 4);
+  return static_cast<std::uint32_t*>(p);
+}
+// The address the current context's kernels use for mapped host memory.
+std::uint32_t* device_address(std::uint32_t* host) {
+  CUdeviceptr d = 0;
+  CU(cuMemHostGetDevicePointer(&d, host, 0));
+  return reinterpret_cast<std::uint32_t*>(d);
+}
+
+// Long enough for work that ignored what it waits on (a 4 MiB copy) to be done.
+constexpr auto kSettle = std::chrono::milliseconds(200);
+
+// Order proven without a race: hold(stream) queues wait_for_gate, so what follows on that stream
+// stays pending until open(). The destructor opens it too, so a case stopped by a failed call never
+// leaves work spinning; the kernel itself gives up after 10 s.
+class Gate {
+ public:
+  explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
+  ~Gate() { open(); }
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
+  // loading a kernel may synchronize the context, which would wait for the shut gate.
+  template <class... Kernel>
+  void hold(CUstream stream, Kernel... behind) {
+    cudaFuncAttributes attributes{};
+    (CUDA(cudaFuncGetAttributes(&attributes, behind)), ...);
+    wait_for_gate<<<1, 1, 0, stream>>>(device_address(words_), 10'000'000'000ull);
+    CUDA(cudaGetLastError());
+  }
+  void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
+
+ private:
+  std::uint32_t* words_;
+};
+
+// A PCI bus id as numbers (domain, bus, device, function), in the order CUDA_DEVICE_ORDER=PCI_BUS_ID sorts.
+std::array<unsigned, 4> bus_numbers(const char* id) {
+  std::array<unsigned, 4> n{};
+  std::sscanf(id, "%x:%x:%x.%x", &n[0], &n[1], &n[2], &n[3]);
+  return n;
 }
 }  // namespace
 
@@ -51,17 +106,30 @@ CTXSHARE_CASE(multi_device, runtime_allocation_under_a_created_context_of_device
 
 CTXSHARE_CASE(multi_device, runtime_peer_access_with_a_created_context_current_is_refused,
               {.claims = {"RT-PEER"}, .source = kInterop, .verdict = Verdict::fails,
-               .expected_error = "an error (the documentation names none)", .needs = kTwoDevices}) {
+               .expected_error = "an error, none named: not cudaErrorInvalidDevice or cudaErrorPeerAccessUnsupported",
+               .needs = kTwoDevices}) {
   int can = 0;
   CU(cuDeviceCanAccessPeer(&can, h.device(0), h.device(1)));
-  h.observe("device 0 can access device 1", can);
+  if (can != 1) h.skip("device 0 cannot access device 1 (cuDeviceCanAccessPeer): a refusal would prove nothing");
   CUcontext created = nullptr;
   CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
   h.own_context(created);
+  // "cudaDeviceEnablePeerAccess() and the rest of the peer access API may not be called when a
+  // non-primary CUcontext is current": no error is named, but the capability errors would be wrong.
   const cudaError_t r = h.observe_result("cudaDeviceEnablePeerAccess(1) with a created context current",
                                          cudaDeviceEnablePeerAccess(1, 0));
   h.expect(r != cudaSuccess, FindingKind::unexpected_success,
            "the runtime's peer access API worked with a non-primary context current");
+  h.expect(r == cudaSuccess || (r != cudaErrorInvalidDevice && r != cudaErrorPeerAccessUnsupported), FindingKind::wrong_error,
+           "refused as if device 0 could not reach device 1, not for the created context", {{"observed", describe(r)}});
+  if (r == cudaSuccess) h.observe_result("cudaDeviceDisablePeerAccess(1), undoing it", cudaDeviceDisablePeerAccess(1));
+  // The control: with device 0's primary context current the same call works.
+  CU(cuCtxSetCurrent(primary_of(h, 0)));
+  const cudaError_t control = h.observe_result("cudaDeviceEnablePeerAccess(1) with the primary context current",
+                                               cudaDeviceEnablePeerAccess(1, 0));
+  h.expect_eq("cudaDeviceEnablePeerAccess(1) with the primary context current", control, cudaSuccess,
+              FindingKind::unexpected_error);
+  if (control == cudaSuccess) CUDA(cudaDeviceDisablePeerAccess(1));  // nothing stays enabled
 }
 
 CTXSHARE_CASE(multi_device, peer_access_enabled_by_the_driver_serves_a_runtime_kernel,
@@ -89,42 +157,67 @@ CTXSHARE_CASE(multi_device, peer_access_enabled_by_the_driver_serves_a_runtime_k
 
 CTXSHARE_CASE(multi_device, event_of_one_device_orders_a_stream_of_another,
               {.claims = {"DRV-EVENT-XCTX", "RT-TYPES"}, .source = "cuda.h: cuStreamWaitEvent", .needs = kTwoDevices}) {
-  const std::size_t n = 1 << 22;
+  // Each device touches only its own memory and pinned host memory: the order is the event's alone.
+  const std::size_t n = 1 << 20;
+  const CUcontext device1 = primary_of(h, 1);
+  CU(cuCtxSetCurrent(device1));
+  CUstream consumer = nullptr;
+  CU(cuStreamCreate(&consumer, CU_STREAM_NON_BLOCKING));
+  h.own_stream(consumer, Owner::driver);
+  std::uint32_t* q = nullptr;
+  CUDA(cudaMalloc(&q, n * 4));
+  h.own_device_memory(q, n * 4, Owner::runtime);
   CUDA(cudaSetDevice(0));
-  std::uint32_t* p = nullptr;
-  CUDA(cudaMallocManaged(&p, n * 4));
-  h.own_device_memory(p, n * 4, Owner::runtime);
+  std::uint32_t* shared = pinned_words(h, n);  // zeroed until device 0's kernel writes it
+  cudaStream_t producer = nullptr;
+  CUDA(cudaStreamCreateWithFlags(&producer, cudaStreamNonBlocking));
+  h.own_stream(producer, Owner::runtime);
   cudaEvent_t done = nullptr;
   CUDA(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
   h.own_event(done, Owner::runtime);
+  Gate gate(h);
+  gate.hold(producer, fill_pattern);  // device 0's kernel stays pending until the gate opens
   const std::uint32_t seed = h.random_words(1)[0];
-  fill_pattern<<<blocks_for(n), 256>>>(p, seed, n);
+  fill_pattern<<<blocks_for(n), 256, 0, producer>>>(device_address(shared), seed, n);
   CUDA(cudaGetLastError());
-  CUDA(cudaEventRecord(done, nullptr));
-  CU(cuCtxSetCurrent(primary_of(h, 1)));
-  CUstream stream = nullptr;
-  CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
-  h.own_stream(stream, Owner::driver);
-  CU(cuStreamWaitEvent(stream, done, 0));
+  CUDA(cudaEventRecord(done, producer));
+  CU(cuCtxSetCurrent(device1));
+  CU(cuStreamWaitEvent(consumer, done, 0));
+  CU(cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(q), shared, n * 4, consumer));
+  std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
+  h.expect_eq("cuStreamQuery of a device 1 stream waiting on held device 0 work", cuStreamQuery(consumer),
+              CUDA_ERROR_NOT_READY);
+  gate.open();
+  CU(cuStreamSynchronize(consumer));
   std::vector<std::uint32_t> seen(n);
-  CU(cuMemcpyDtoHAsync(seen.data(), reinterpret_cast<CUdeviceptr>(p), n * 4, stream));
-  CU(cuStreamSynchronize(stream));
+  CUDA(cudaMemcpy(seen.data(), q, n * 4, cudaMemcpyDeviceToHost));
   h.expect_same_words("a device 1 stream ordered after device 0's kernel by its event", seen, pattern(seed, n));
 }
 
 CTXSHARE_CASE(multi_device, visible_devices_renumber_both_apis_alike,
-              {.claims = {"RT-PRIMARY"}, .source = "CUDA_VISIBLE_DEVICES; cuda.h: cuDeviceGetPCIBusId",
-               .needs = kTwoDevices, .environment = {{"CUDA_VISIBLE_DEVICES", "1,0"}}}) {
+              {.claims = {"RT-PRIMARY"}, .source = "CUDA_VISIBLE_DEVICES, CUDA_DEVICE_ORDER; cuda.h: cuDeviceGetPCIBusId",
+               .needs = kTwoDevices,
+               .environment = {{"CUDA_VISIBLE_DEVICES", "1,0"}, {"CUDA_DEVICE_ORDER", "PCI_BUS_ID"}}}) {
+  // The variable names two devices: both APIs count exactly those.
+  int by_driver_count = 0, by_runtime_count = 0;
+  CU(cuDeviceGetCount(&by_driver_count));
+  CUDA(cudaGetDeviceCount(&by_runtime_count));
+  h.expect_eq("cuDeviceGetCount under CUDA_VISIBLE_DEVICES=1,0", by_driver_count, 2);
+  h.expect_eq("cudaGetDeviceCount under CUDA_VISIBLE_DEVICES=1,0", by_runtime_count, 2);
+  std::string ids[2];
   for (int ordinal = 0; ordinal < 2; ++ordinal) {
     char by_driver[32] = {}, by_runtime[32] = {};
     CU(cuDeviceGetPCIBusId(by_driver, sizeof by_driver, h.device(ordinal)));
     CUDA(cudaDeviceGetPCIBusId(by_runtime, sizeof by_runtime, ordinal));
     h.expect_eq("PCI bus id of ordinal " + std::to_string(ordinal) + ", driver against runtime", std::string(by_driver),
                 std::string(by_runtime), FindingKind::wrong_device);
+    ids[ordinal] = by_driver;
   }
+  // In PCI bus order physical device 1 follows physical device 0; "1,0" must make it ordinal 0.
+  h.expect(bus_numbers(ids[0].c_str()) > bus_numbers(ids[1].c_str()), FindingKind::wrong_device,
+           "ordinal 0 is not physical device 1 (the later bus id) under CUDA_VISIBLE_DEVICES=1,0",
+           {{"ordinal 0", ids[0]}, {"ordinal 1", ids[1]}});
   CUDA(cudaSetDevice(1));
-  CUcontext current = nullptr;
-  CU(cuCtxGetCurrent(&current));
   CUdevice device = -1;
   CU(cuCtxGetDevice(&device));
   h.expect_eq("cuCtxGetDevice after cudaSetDevice(1) under CUDA_VISIBLE_DEVICES=1,0", device, h.device(1),

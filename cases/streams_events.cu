@@ -2,8 +2,11 @@
 // names, and the rules for events across contexts.
 // Sources: cuda_runtime_api.h, Interactions between CUstream and cudaStream_t / CUevent and
 // cudaEvent_t; cuda.h: cuStreamGetCtx, cuEventRecord, cuStreamWaitEvent, cuLaunchHostFunc.
-#include <atomic>
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <string_view>
+#include <thread>
 
 #include "cases/kernels.cuh"
 #include "harness/case/case.h"
@@ -27,6 +30,48 @@ CTXSHARE_AXIS(ContextKind, primary, created);
 CTXSHARE_AXIS(EventRecorder, cuEventRecord, cudaEventRecord);
 CTXSHARE_AXIS(ForeignStreamUse, cudaMemcpyAsync, kernel_launch, cuMemcpyHtoDAsync);
 CTXSHARE_AXIS(HostFunction, cuLaunchHostFunc_on_runtime_stream, cudaLaunchHostFunc_on_driver_stream);
+
+// Zeroed pinned host words, mapped and pinned in every context (portable), released with the case.
+std::uint32_t* pinned_words(Case& h, std::size_t n) {
+  void* p = nullptr;
+  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
+  h.own_host_memory(p, Owner::driver);
+  std::memset(p, 0, n * 4);
+  return static_cast<std::uint32_t*>(p);
+}
+// The address the current context's kernels use for mapped host memory.
+std::uint32_t* device_address(std::uint32_t* host) {
+  CUdeviceptr d = 0;
+  CU(cuMemHostGetDevicePointer(&d, host, 0));
+  return reinterpret_cast<std::uint32_t*>(d);
+}
+
+// Long enough for work that ignored what it waits on (a 4 MiB copy, a host function) to be done.
+constexpr auto kSettle = std::chrono::milliseconds(200);
+
+// Order proven without a race: hold(stream) queues wait_for_gate, so what follows on that stream
+// stays pending until open(). The destructor opens it too, so a case stopped by a failed call never
+// leaves work spinning; the kernel itself gives up after 10 s.
+class Gate {
+ public:
+  explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
+  ~Gate() { open(); }
+  Gate(const Gate&) = delete;
+  Gate& operator=(const Gate&) = delete;
+  // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
+  // loading a kernel may synchronize the context, which would wait for the shut gate.
+  template <class... Kernel>
+  void hold(CUstream stream, Kernel... behind) {
+    cudaFuncAttributes attributes{};
+    (CUDA(cudaFuncGetAttributes(&attributes, behind)), ...);
+    wait_for_gate<<<1, 1, 0, stream>>>(device_address(words_), 10'000'000'000ull);
+    CUDA(cudaGetLastError());
+  }
+  void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
+
+ private:
+  std::uint32_t* words_;
+};
 }  // namespace
 
 CTXSHARE_CASE(streams_events, default_stream_by_every_name_works_through_both_apis,
@@ -109,7 +154,7 @@ CTXSHARE_CASE(streams_events, stream_priorities_agree_between_the_apis,
 }
 
 CTXSHARE_CASE(streams_events, runtime_event_orders_a_driver_stream,
-              {.claims = {"RT-TYPES", "DRV-EVENT-XCTX"}, .source = kEvents}) {
+              {.claims = {"RT-TYPES"}, .source = kEvents}) {
   CUDA(cudaSetDevice(0));
   cudaStream_t producer = nullptr;
   CUDA(cudaStreamCreateWithFlags(&producer, cudaStreamNonBlocking));
@@ -120,19 +165,26 @@ CTXSHARE_CASE(streams_events, runtime_event_orders_a_driver_stream,
   cudaEvent_t ready = nullptr;
   CUDA(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming));
   h.own_event(ready, Owner::runtime);
-  const std::size_t n = 1 << 22, bytes = n * 4;
+  const std::size_t n = 1 << 20, bytes = n * 4;
   std::uint32_t* p = nullptr;
   CUDA(cudaMalloc(&p, bytes));
   h.own_device_memory(p, bytes, Owner::runtime);
+  std::uint32_t* seen = pinned_words(h, n);  // pinned, so the consumer's copy is truly asynchronous
+  Gate gate(h);
+  gate.hold(producer, fill_pattern);  // the producer's kernel stays pending until the gate opens
   const std::uint32_t seed = h.random_words(1)[0];
   fill_pattern<<<blocks_for(n), 256, 0, producer>>>(p, seed, n);
   CUDA(cudaGetLastError());
   CUDA(cudaEventRecord(ready, producer));
   CU(cuStreamWaitEvent(consumer, ready, 0));
-  std::vector<std::uint32_t> seen(n);
-  CU(cuMemcpyDtoHAsync(seen.data(), reinterpret_cast<CUdeviceptr>(p), bytes, consumer));
+  CU(cuMemcpyDtoHAsync(seen, reinterpret_cast<CUdeviceptr>(p), bytes, consumer));
+  std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
+  h.expect_eq("cuStreamQuery of the driver stream waiting on a runtime event of held work", cuStreamQuery(consumer),
+              CUDA_ERROR_NOT_READY);
+  gate.open();
   CU(cuStreamSynchronize(consumer));
-  h.expect_same_words("a driver stream's copy ordered after a runtime kernel by a runtime event", seen, pattern(seed, n));
+  h.expect_same_words("a driver stream's copy ordered after a runtime kernel by a runtime event",
+                      std::vector<std::uint32_t>(seen, seen + n), pattern(seed, n));
 }
 
 CTXSHARE_CASE(streams_events, driver_events_timed_by_the_runtime,
@@ -152,38 +204,53 @@ CTXSHARE_CASE(streams_events, driver_events_timed_by_the_runtime,
   CUDA(cudaGetLastError());
   CUDA(cudaEventRecord(stop, nullptr));
   CUDA(cudaEventSynchronize(stop));
-  float ms = -1;
-  CUDA(cudaEventElapsedTime(&ms, start, stop));
-  h.expect(ms > 0, FindingKind::mismatch, "elapsed time of a kernel between two driver events, by the runtime", {{"ms", ms}});
+  float by_runtime = -1, by_driver = -1;
+  CUDA(cudaEventElapsedTime(&by_runtime, start, stop));
+  CU(cuEventElapsedTime(&by_driver, start, stop));  // the same two timestamps, read by their own API
+  h.expect(by_runtime > 0 && by_runtime == by_driver, FindingKind::mismatch,
+           "elapsed time of a kernel between two driver events, by the runtime against the driver",
+           {{"cudaEventElapsedTime", by_runtime}, {"cuEventElapsedTime", by_driver}});
 }
 
 CTXSHARE_CASE(streams_events, stream_waits_on_an_event_of_another_context,
               {.claims = {"DRV-EVENT-XCTX"}, .source = kEvents}) {
+  // Both contexts and their streams first: nothing set up later may wait behind the held work.
   CUcontext producer_ctx = nullptr, consumer_ctx = nullptr;
-  CU(cuCtxCreate(&producer_ctx, nullptr, 0, h.device(0)));
-  h.own_context(producer_ctx);
-  CUevent ready = nullptr;
-  CU(cuEventCreate(&ready, CU_EVENT_DISABLE_TIMING));
-  h.own_event(ready, Owner::driver);
-  const std::size_t n = 1 << 22, bytes = n * 4;
-  std::uint32_t* p = nullptr;
-  CUDA(cudaMalloc(&p, bytes));
-  h.own_device_memory(p, bytes, Owner::runtime);
-  const std::uint32_t seed = h.random_words(1)[0];
-  fill_pattern<<<blocks_for(n), 256>>>(p, seed, n);
-  CUDA(cudaGetLastError());
-  CU(cuEventRecord(ready, nullptr));
-
   CU(cuCtxCreate(&consumer_ctx, nullptr, 0, h.device(0)));
   h.own_context(consumer_ctx);
   cudaStream_t consumer = nullptr;
   CUDA(cudaStreamCreate(&consumer));
   h.own_stream(consumer, Owner::runtime);
+  CU(cuCtxCreate(&producer_ctx, nullptr, 0, h.device(0)));  // now current
+  h.own_context(producer_ctx);
+  CUstream producer = nullptr;
+  CU(cuStreamCreate(&producer, CU_STREAM_NON_BLOCKING));
+  h.own_stream(producer, Owner::driver);
+  CUevent ready = nullptr;
+  CU(cuEventCreate(&ready, CU_EVENT_DISABLE_TIMING));
+  h.own_event(ready, Owner::driver);
+  const std::size_t n = 1 << 20, bytes = n * 4;
+  std::uint32_t* p = nullptr;
+  CUDA(cudaMalloc(&p, bytes));
+  h.own_device_memory(p, bytes, Owner::runtime);
+  std::uint32_t* seen = pinned_words(h, n);
+  Gate gate(h);
+  gate.hold(producer, fill_pattern);  // the producer's kernel stays pending until the gate opens
+  const std::uint32_t seed = h.random_words(1)[0];
+  fill_pattern<<<blocks_for(n), 256, 0, producer>>>(p, seed, n);
+  CUDA(cudaGetLastError());
+  CU(cuEventRecord(ready, producer));
+
+  CU(cuCtxSetCurrent(consumer_ctx));
   CUDA(cudaStreamWaitEvent(consumer, ready, 0));  // waiting across contexts is allowed
-  std::vector<std::uint32_t> seen(n);
-  CUDA(cudaMemcpyAsync(seen.data(), p, bytes, cudaMemcpyDeviceToHost, consumer));
+  CUDA(cudaMemcpyAsync(seen, p, bytes, cudaMemcpyDeviceToHost, consumer));
+  std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
+  h.expect_eq("cuStreamQuery of a stream waiting on held work of another context", cuStreamQuery(consumer),
+              CUDA_ERROR_NOT_READY);
+  gate.open();
   CUDA(cudaStreamSynchronize(consumer));
-  h.expect_same_words("data ordered by an event of another context", seen, pattern(seed, n));
+  h.expect_same_words("data ordered by an event of another context", std::vector<std::uint32_t>(seen, seen + n),
+                      pattern(seed, n));
 }
 
 CTXSHARE_CASE(streams_events, event_recorded_on_a_stream_of_another_context_fails,
@@ -218,28 +285,46 @@ CTXSHARE_CASE(streams_events, stream_of_another_context_used_while_one_is_curren
   std::uint32_t* p = nullptr;
   CUDA(cudaMalloc(&p, bytes));
   h.own_device_memory(p, bytes, Owner::runtime);
+  const auto before = h.random_words(n), words = h.random_words(n);
+  CUDA(cudaMemcpy(p, before.data(), bytes, cudaMemcpyHostToDevice));  // known content: did the call write?
   CU(cuCtxCreate(&other, nullptr, 0, h.device(0)));  // now current; the stream belongs to owner_ctx
   h.own_context(other);
-  const auto words = h.random_words(n);
+  bool accepted = false;
+  auto expected = words;
   switch (h.param<ForeignStreamUse>()) {
     case ForeignStreamUse::cudaMemcpyAsync:
-      h.observe_result("cudaMemcpyAsync on another context's stream",
-                       cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream));
+      accepted = h.observe_result("cudaMemcpyAsync on another context's stream",
+                                  cudaMemcpyAsync(p, words.data(), bytes, cudaMemcpyHostToDevice, stream)) == cudaSuccess;
       break;
     case ForeignStreamUse::cuMemcpyHtoDAsync:
-      h.observe_result("cuMemcpyHtoDAsync on another context's stream",
-                       cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
+      accepted = h.observe_result("cuMemcpyHtoDAsync on another context's stream",
+                                  cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream)) == CUDA_SUCCESS;
       break;
     case ForeignStreamUse::kernel_launch:
       add_value<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
-      h.observe_result("kernel launch on another context's stream", cudaGetLastError());
+      accepted = h.observe_result("kernel launch on another context's stream", cudaGetLastError()) == cudaSuccess;
+      expected = plus(before, 1);
       break;
   }
   h.observe_result("cuStreamSynchronize of it afterwards", cuStreamSynchronize(stream));
+  // Which answer comes is undocumented; either must be honest: success did the work, an error did none.
+  CU(cuCtxSetCurrent(owner_ctx));
+  std::vector<std::uint32_t> seen(n);
+  CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(p), bytes));
+  h.expect_same_words(accepted ? "the call succeeded: its work is in the memory" : "the call failed: the memory is unchanged",
+                      seen, accepted ? expected : before);
 }
 
 namespace {
-void CUDA_CB mark_done(void* flag) { static_cast<std::atomic<int>*>(flag)->store(1); }
+// What the host function copies: the words the kernel before it wrote to mapped host memory.
+struct HostCopy {
+  const std::uint32_t* from;
+  std::vector<std::uint32_t> to;
+};
+void CUDA_CB copy_words(void* arg) {
+  auto* copy = static_cast<HostCopy*>(arg);
+  std::copy(copy->from, copy->from + copy->to.size(), copy->to.begin());
+}
 }  // namespace
 
 CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_stream,
@@ -255,17 +340,21 @@ CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_st
     CU(cuStreamCreate(&stream, CU_STREAM_DEFAULT));
     h.own_stream(stream, Owner::driver);
   }
-  const std::size_t n = 1 << 22;
-  std::uint32_t* p = nullptr;
-  CUDA(cudaMalloc(&p, n * 4));
-  h.own_device_memory(p, n * 4, Owner::runtime);
-  fill_pattern<<<blocks_for(n), 256, 0, stream>>>(p, 1, n);
+  const std::size_t n = 1 << 16;
+  std::uint32_t* out = pinned_words(h, n);  // zeroed until the kernel writes it
+  HostCopy copy{out, std::vector<std::uint32_t>(n)};  // made before the gate, so it outlives the gate
+  Gate gate(h);
+  gate.hold(stream, fill_pattern);  // the kernel, and the host function after it, wait for the gate
+  const std::uint32_t seed = h.random_words(1)[0];
+  fill_pattern<<<blocks_for(n), 256, 0, stream>>>(device_address(out), seed, n);
   CUDA(cudaGetLastError());
-  std::atomic<int> done{0};
-  if (driver_enqueues) CU(cuLaunchHostFunc(stream, mark_done, &done));
-  else CUDA(cudaLaunchHostFunc(stream, mark_done, &done));
+  if (driver_enqueues) CU(cuLaunchHostFunc(stream, copy_words, &copy));
+  else CUDA(cudaLaunchHostFunc(stream, copy_words, &copy));
+  std::this_thread::sleep_for(kSettle);  // a host function run out of order would have copied zeros by now
+  gate.open();
   CU(cuStreamSynchronize(stream));
-  h.expect_eq("the host function ran before the stream drained", done.load(), 1);
+  h.expect_same_words("what the host function read: the kernel before it on the stream had written it", copy.to,
+                      pattern(seed, n));
 }
 
 }  // namespace ctxshare
