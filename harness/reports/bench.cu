@@ -1,16 +1,14 @@
-// The mixing benchmarks. Timed calls go through the raw entry points (driver) and the runtime's own
+// The CUDA side of `ctxshare bench`: the children __floor and __bench. Timed calls go through the raw entry points (driver) and the runtime's own
 // functions, not the traced wrappers, so that the numbers are CUDA's and not ctxshare's.
 #include "harness/reports/bench.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 
 #include "harness/cuda/driver_api.h"
 #include "harness/reports/environment.h"
-#include "harness/results/results.h"
 #include "harness/cuda/runtime_api.h"
 
 namespace ctxshare {
@@ -50,14 +48,6 @@ CUresult create_context_untraced(CUcontext* ctx, CUdevice dev) {
 }
 
 }  // namespace
-
-nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
-  std::vector<double> s = samples;
-  std::sort(s.begin(), s.end());
-  const double median = s.empty() ? 0 : s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
-  return {{"unit", unit}, {"median", median}, {"min", s.empty() ? 0 : s.front()}, {"max", s.empty() ? 0 : s.back()},
-          {"samples", samples}};
-}
 
 int floor_in_this_process() {
   auto t0 = Clock::now();
@@ -259,41 +249,6 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
                      {"nominal_clock_khz", spin.clock_khz}};
   out["clocks"] = gpu_clocks();
   return out;
-}
-
-std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
-  namespace fs = std::filesystem;
-  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
-    if (!bench.contains(group)) continue;
-    const auto& rows = bench[group];
-    double top = 0;
-    for (const auto& [name, s] : rows.items()) top = std::max(top, s.value("max", 0.0));
-    if (top <= 0) top = 1;
-    const int row_h = 34, left = 430, width = 420, height = 50 + row_h * static_cast<int>(rows.size());
-    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(left + width + 120) + "\" height=\"" +
-                      std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ctxshare bench: " +
-           std::string(group) + " (median, bar; min to max, line)</text>\n";
-    int y = 40;
-    for (const auto& [name, s] : rows.items()) {
-      const double median = s.value("median", 0.0), lo = s.value("min", 0.0), hi = s.value("max", 0.0);
-      auto x = [&](double v) { return left + v / top * width; };
-      std::string label;
-      for (char c : name) label += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-      char buf[1024];
-      std::snprintf(buf, sizeof buf,
-                    "<text x=\"10\" y=\"%d\">%s</text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#6a9fd4\"/>\n"
-                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n<text x=\"%.1f\" y=\"%d\">%.3g %s</text>\n",
-                    y + 12, label.c_str(), left, y, x(median) - left, x(lo), x(hi), y + 8, y + 8, x(hi) + 6, y + 12, median,
-                    s.value("unit", "").c_str());
-      svg += buf;
-      y += row_h;
-    }
-    svg += "</svg>\n";
-    if (std::string why = write_whole_file((fs::path(out_dir) / ("bench-" + std::string(group) + ".svg")).string(), svg); !why.empty())
-      return why;
-  }
-  return {};
 }
 
 }  // namespace ctxshare

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "harness/results/results.h"
+#include "harness/results/result_file.h"
 
 namespace ctxshare {
 namespace {
