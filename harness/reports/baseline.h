@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/reports/reports.h"
+#include "harness/results/result_file.h"
 
 namespace ctxshare {
 

@@ -1,16 +1,14 @@
-// The mixing benchmarks. Timed calls go through the raw entry points (driver) and the runtime's own
+// The CUDA side of `ctxshare bench`: the children __floor and __bench. Timed calls go through the raw entry points (driver) and the runtime's own
 // functions, not the traced wrappers, so that the numbers are CUDA's and not ctxshare's.
 #include "harness/reports/bench.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <chrono>
-#include <filesystem>
 #include <functional>
 
 #include "harness/cuda/driver_api.h"
 #include "harness/reports/environment.h"
-#include "harness/results/results.h"
 #include "harness/cuda/runtime_api.h"
 
 namespace ctxshare {
@@ -51,14 +49,6 @@ CUresult create_context_untraced(CUcontext* ctx, CUdevice dev) {
 
 }  // namespace
 
-nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
-  std::vector<double> s = samples;
-  std::sort(s.begin(), s.end());
-  const double median = s.empty() ? 0 : s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
-  return {{"unit", unit}, {"median", median}, {"min", s.empty() ? 0 : s.front()}, {"max", s.empty() ? 0 : s.back()},
-          {"samples", samples}};
-}
-
 int floor_in_this_process() {
   auto t0 = Clock::now();
   const DriverInfo& drv = load_driver();  // dlopen, cuGetProcAddress for every function, cuInit(0)
@@ -77,32 +67,35 @@ int floor_in_this_process() {
   return 0;
 }
 
-nlohmann::json mixing_benchmarks_in_this_process(int reps) {
-  const DriverInfo& drv = load_driver();
-  if (!drv.initialized) return {{"error", drv.problem}};
-  nlohmann::json out;
-  CUdevice dev = 0;
-  RAW(cuDeviceGet)(&dev, 0);
+namespace {
 
-  // First use: the primary context, once per process; created contexts, every time.
-  auto t0 = Clock::now();
+// What every mixing benchmark runs in: device 0, its primary context retained by first_use.
+struct Bench {
+  int reps = 0;
+  CUdevice dev = 0;
   CUcontext primary = nullptr;
-  RAW(cuDevicePrimaryCtxRetain)(&primary, dev);
-  out["first_use"]["primary context retain (first in the process), ms"] = summarize({since(t0, 1e3)}, "ms");
-  RAW(cuCtxSetCurrent)(primary);
-  out["first_use"]["cuCtxCreate + cuCtxDestroy, ms"] = measure(reps, "ms", [&] {
+};
+
+// First use: the primary context, once per process; created contexts, every time.
+nlohmann::json first_use(Bench& b) {
+  nlohmann::json out;
+  auto t0 = Clock::now();
+  RAW(cuDevicePrimaryCtxRetain)(&b.primary, b.dev);
+  out["primary context retain (first in the process), ms"] = summarize({since(t0, 1e3)}, "ms");
+  RAW(cuCtxSetCurrent)(b.primary);
+  out["cuCtxCreate + cuCtxDestroy, ms"] = measure(b.reps, "ms", [&] {
     const auto t = Clock::now();
     CUcontext c = nullptr;
-    create_context_untraced(&c, dev);
+    create_context_untraced(&c, b.dev);
     RAW(cuCtxDestroy)(c);
-    RAW(cuCtxSetCurrent)(primary);
+    RAW(cuCtxSetCurrent)(b.primary);
     return since(t, 1e3);
   });
   // A kernel's first launch in a new context loads its module there (lazily by default).
   std::vector<double> first, second;
-  for (int i = 0; i < reps; ++i) {
+  for (int i = 0; i < b.reps; ++i) {
     CUcontext c = nullptr;
-    create_context_untraced(&c, dev);
+    create_context_untraced(&c, b.dev);
     auto t = Clock::now();
     empty_kernel<<<1, 1>>>();
     ::cudaDeviceSynchronize();
@@ -113,18 +106,20 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
     second.push_back(since(t, 1e3));
     RAW(cuCtxDestroy)(c);
   }
-  RAW(cuCtxSetCurrent)(primary);
-  out["first_use"]["first launch + sync in a new context, ms"] = summarize(first, "ms");
-  out["first_use"]["second launch + sync in it, ms"] = summarize(second, "ms");
+  RAW(cuCtxSetCurrent)(b.primary);
+  out["first launch + sync in a new context, ms"] = summarize(first, "ms");
+  out["second launch + sync in it, ms"] = summarize(second, "ms");
+  return out;
+}
 
-  // Launch latency: host time to enqueue one empty kernel, by API, 2000 launches a sample.
-  cudaStream_t stream = nullptr;
-  ::cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+constexpr int kLaunches = 2000;
+
+// Launch latency: host time to enqueue one empty kernel, by API, kLaunches launches a sample.
+nlohmann::json launches(const Bench& b, cudaStream_t stream) {
   cudaFunction_t function = nullptr;
   ::cudaGetFuncBySymbol(&function, reinterpret_cast<const void*>(&empty_kernel));
-  constexpr int kLaunches = 2000;
   auto per_launch = [&](const std::function<void()>& launch) {
-    return measure(reps, "us", [&] {
+    return measure(b.reps, "us", [&] {
       const auto t = Clock::now();
       for (int i = 0; i < kLaunches; ++i) launch();
       const double us = since(t, 1e6) / kLaunches;
@@ -132,127 +127,128 @@ nlohmann::json mixing_benchmarks_in_this_process(int reps) {
       return us;
     });
   };
-  out["launch"]["<<<>>>, us per launch"] = per_launch([&] { empty_kernel<<<1, 1, 0, stream>>>(); });
-  out["launch"]["cudaLaunchKernel, us per launch"] =
+  nlohmann::json out;
+  out["<<<>>>, us per launch"] = per_launch([&] { empty_kernel<<<1, 1, 0, stream>>>(); });
+  out["cudaLaunchKernel, us per launch"] =
       per_launch([&] { ::cudaLaunchKernel(reinterpret_cast<const void*>(&empty_kernel), 1, 1, nullptr, 0, stream); });
-  out["launch"]["cuLaunchKernel (cudaGetFuncBySymbol handle), us per launch"] = per_launch([&] {
+  out["cuLaunchKernel (cudaGetFuncBySymbol handle), us per launch"] = per_launch([&] {
     RAW(cuLaunchKernel)(static_cast<CUfunction>(function), 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr);
   });
-  out["launch"]["cuCtxPushCurrent + <<<>>> + cuCtxPopCurrent, us per launch"] = per_launch([&] {
+  out["cuCtxPushCurrent + <<<>>> + cuCtxPopCurrent, us per launch"] = per_launch([&] {
     CUcontext popped = nullptr;
-    RAW(cuCtxPushCurrent)(primary);
+    RAW(cuCtxPushCurrent)(b.primary);
     empty_kernel<<<1, 1, 0, stream>>>();
     RAW(cuCtxPopCurrent)(&popped);
   });
+  return out;
+}
 
-  // Context switches: 10000 a sample, in ns each.
-  CUcontext a = nullptr, b = nullptr;
-  create_context_untraced(&a, dev);
-  create_context_untraced(&b, dev);
-  constexpr int kSwitches = 10000;
+constexpr int kSwitches = 10000;
+
+// Context switches: kSwitches a sample, in ns each.
+nlohmann::json switches(const Bench& b, CUcontext ctx_a, CUcontext ctx_b) {
   auto per_switch = [&](const std::function<void(int)>& step) {
-    return measure(reps, "ns", [&] {
+    return measure(b.reps, "ns", [&] {
       const auto t = Clock::now();
       for (int i = 0; i < kSwitches; ++i) step(i);
       return since(t, 1e9) / kSwitches;
     });
   };
-  out["switch"]["cuCtxSetCurrent between two contexts, ns"] = per_switch([&](int i) { RAW(cuCtxSetCurrent)(i % 2 ? a : b); });
-  out["switch"]["cuCtxPushCurrent + cuCtxPopCurrent, ns"] = per_switch([&](int) {
+  nlohmann::json out;
+  out["cuCtxSetCurrent between two contexts, ns"] = per_switch([&](int i) { RAW(cuCtxSetCurrent)(i % 2 ? ctx_a : ctx_b); });
+  out["cuCtxPushCurrent + cuCtxPopCurrent, ns"] = per_switch([&](int) {
     CUcontext popped = nullptr;
-    RAW(cuCtxPushCurrent)(a);
+    RAW(cuCtxPushCurrent)(ctx_a);
     RAW(cuCtxPopCurrent)(&popped);
   });
-  out["switch"]["cuCtxSetCurrent(created) + cudaSetDevice(0) undoing it, ns"] = per_switch([&](int) {
-    RAW(cuCtxSetCurrent)(a);
+  out["cuCtxSetCurrent(created) + cudaSetDevice(0) undoing it, ns"] = per_switch([&](int) {
+    RAW(cuCtxSetCurrent)(ctx_a);
     ::cudaSetDevice(0);
   });
+  return out;
+}
 
-  // The headline: two streams of one context overlap; two contexts of one device time-slice.
+// The spin kernels' size: two of them fit side by side on the device.
+struct Spin {
   int sms = 0, clock_khz = 0;
-  RAW(cuDeviceGetAttribute)(&sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev);
-  RAW(cuDeviceGetAttribute)(&clock_khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, dev);
-  const long long cycles = static_cast<long long>(clock_khz) * 2;  // about 2 ms at the nominal clock
-  const unsigned blocks = static_cast<unsigned>(std::max(1, sms / 2));  // two such kernels fit side by side
-  auto pair_of_streams = [&](CUcontext ca, CUcontext cb) {
-    CUstream sa = nullptr, sb = nullptr;
-    RAW(cuCtxSetCurrent)(ca);
-    RAW(cuStreamCreate)(&sa, CU_STREAM_NON_BLOCKING);
-    RAW(cuCtxSetCurrent)(cb);
-    RAW(cuStreamCreate)(&sb, CU_STREAM_NON_BLOCKING);
-    auto sample = measure(reps, "ms", [&] {
-      const auto t = Clock::now();
-      for (int i = 0; i < 10; ++i) {
-        RAW(cuCtxSetCurrent)(ca);
-        spin_kernel<<<blocks, 64, 0, sa>>>(cycles);
-        RAW(cuCtxSetCurrent)(cb);
-        spin_kernel<<<blocks, 64, 0, sb>>>(cycles);
-      }
-      RAW(cuStreamSynchronize)(sa);
-      RAW(cuStreamSynchronize)(sb);
-      return since(t, 1e3);
-    });
-    RAW(cuStreamDestroy)(sa);
-    RAW(cuStreamDestroy)(sb);
-    return sample;
-  };
-  out["contexts"]["2x10 kernels of half the SMs, two streams of one context, ms"] = pair_of_streams(a, a);
-  out["contexts"]["the same split across two contexts, ms"] = pair_of_streams(a, b);
-  out["contexts"]["one kernel alone, ms"] = measure(reps, "ms", [&] {
-    RAW(cuCtxSetCurrent)(a);
+  long long cycles = 0;
+  unsigned blocks = 1;
+};
+
+// 2x10 spin kernels on two streams, of one context or of two; ms a sample.
+nlohmann::json pair_of_streams(const Bench& b, const Spin& spin, CUcontext ca, CUcontext cb) {
+  CUstream sa = nullptr, sb = nullptr;
+  RAW(cuCtxSetCurrent)(ca);
+  RAW(cuStreamCreate)(&sa, CU_STREAM_NON_BLOCKING);
+  RAW(cuCtxSetCurrent)(cb);
+  RAW(cuStreamCreate)(&sb, CU_STREAM_NON_BLOCKING);
+  auto sample = measure(b.reps, "ms", [&] {
     const auto t = Clock::now();
-    spin_kernel<<<blocks, 64>>>(cycles);
+    for (int i = 0; i < 10; ++i) {
+      RAW(cuCtxSetCurrent)(ca);
+      spin_kernel<<<spin.blocks, 64, 0, sa>>>(spin.cycles);
+      RAW(cuCtxSetCurrent)(cb);
+      spin_kernel<<<spin.blocks, 64, 0, sb>>>(spin.cycles);
+    }
+    RAW(cuStreamSynchronize)(sa);
+    RAW(cuStreamSynchronize)(sb);
+    return since(t, 1e3);
+  });
+  RAW(cuStreamDestroy)(sa);
+  RAW(cuStreamDestroy)(sb);
+  return sample;
+}
+
+// The headline: two streams of one context overlap; two contexts of one device time-slice.
+nlohmann::json contexts(const Bench& b, CUcontext ctx_a, CUcontext ctx_b, Spin* spin) {
+  RAW(cuDeviceGetAttribute)(&spin->sms, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, b.dev);
+  RAW(cuDeviceGetAttribute)(&spin->clock_khz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE, b.dev);
+  spin->cycles = static_cast<long long>(spin->clock_khz) * 2;  // about 2 ms at the nominal clock
+  spin->blocks = static_cast<unsigned>(std::max(1, spin->sms / 2));
+  nlohmann::json out;
+  out["2x10 kernels of half the SMs, two streams of one context, ms"] = pair_of_streams(b, *spin, ctx_a, ctx_a);
+  out["the same split across two contexts, ms"] = pair_of_streams(b, *spin, ctx_a, ctx_b);
+  out["one kernel alone, ms"] = measure(b.reps, "ms", [&] {
+    RAW(cuCtxSetCurrent)(ctx_a);
+    const auto t = Clock::now();
+    spin_kernel<<<spin->blocks, 64>>>(spin->cycles);
     ::cudaDeviceSynchronize();
     return since(t, 1e3);
   });
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json mixing_benchmarks_in_this_process(int reps) {
+  const DriverInfo& drv = load_driver();
+  if (!drv.initialized) return {{"error", drv.problem}};
+  nlohmann::json out;
+  Bench b{reps};
+  RAW(cuDeviceGet)(&b.dev, 0);
+  out["first_use"] = first_use(b);
+  cudaStream_t stream = nullptr;
+  ::cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+  out["launch"] = launches(b, stream);
+  CUcontext a = nullptr, c = nullptr;
+  create_context_untraced(&a, b.dev);
+  create_context_untraced(&c, b.dev);
+  out["switch"] = switches(b, a, c);
+  Spin spin;
+  out["contexts"] = contexts(b, a, c, &spin);
   RAW(cuCtxSetCurrent)(nullptr);
   RAW(cuCtxDestroy)(a);
-  RAW(cuCtxDestroy)(b);
+  RAW(cuCtxDestroy)(c);
   ::cudaStreamDestroy(stream);
   out["settings"] = {{"repetitions", reps},
                      {"launches_per_sample", kLaunches},
                      {"switches_per_sample", kSwitches},
-                     {"spin_cycles", cycles},
-                     {"spin_blocks", blocks},
-                     {"sm_count", sms},
-                     {"nominal_clock_khz", clock_khz}};
+                     {"spin_cycles", spin.cycles},
+                     {"spin_blocks", spin.blocks},
+                     {"sm_count", spin.sms},
+                     {"nominal_clock_khz", spin.clock_khz}};
   out["clocks"] = gpu_clocks();
   return out;
-}
-
-std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
-  namespace fs = std::filesystem;
-  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
-    if (!bench.contains(group)) continue;
-    const auto& rows = bench[group];
-    double top = 0;
-    for (const auto& [name, s] : rows.items()) top = std::max(top, s.value("max", 0.0));
-    if (top <= 0) top = 1;
-    const int row_h = 34, left = 430, width = 420, height = 50 + row_h * static_cast<int>(rows.size());
-    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(left + width + 120) + "\" height=\"" +
-                      std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ctxshare bench: " +
-           std::string(group) + " (median, bar; min to max, line)</text>\n";
-    int y = 40;
-    for (const auto& [name, s] : rows.items()) {
-      const double median = s.value("median", 0.0), lo = s.value("min", 0.0), hi = s.value("max", 0.0);
-      auto x = [&](double v) { return left + v / top * width; };
-      std::string label;
-      for (char c : name) label += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
-      char buf[1024];
-      std::snprintf(buf, sizeof buf,
-                    "<text x=\"10\" y=\"%d\">%s</text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#6a9fd4\"/>\n"
-                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n<text x=\"%.1f\" y=\"%d\">%.3g %s</text>\n",
-                    y + 12, label.c_str(), left, y, x(median) - left, x(lo), x(hi), y + 8, y + 8, x(hi) + 6, y + 12, median,
-                    s.value("unit", "").c_str());
-      svg += buf;
-      y += row_h;
-    }
-    svg += "</svg>\n";
-    if (std::string why = write_whole_file((fs::path(out_dir) / ("bench-" + std::string(group) + ".svg")).string(), svg); !why.empty())
-      return why;
-  }
-  return {};
 }
 
 }  // namespace ctxshare

@@ -1,11 +1,14 @@
 // `ctxshare bench`: what mixing costs. Benchmarks, not tests: no thresholds, only numbers with their
-// spread, the GPU and its clocks. The CUDA work runs in child processes (__floor, __bench), like cases.
+// spread, the GPU and its clocks. The CUDA work runs in child processes (__floor, __bench), like cases:
+// bench.cu is their side, bench.cpp the scheduling side's.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
+
+#include "harness/spec/spec.h"
 
 namespace ctxshare {
 
@@ -18,6 +21,16 @@ int floor_in_this_process();
 
 // The child of `__bench`: the mixing benchmarks, as JSON on stdout.
 nlohmann::json mixing_benchmarks_in_this_process(int repetitions);
+
+struct BenchOptions {
+  int runs = 30;         // processes for the floor and for the case
+  int repetitions = 20;  // samples of each mixing benchmark
+};
+// Runs the benchmarks from the scheduling process: the floor and `against` in `runs` processes each,
+// then the mixing benchmarks in a child. A failure is said on stderr and gives null.
+nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options);
+// The medians, minima and maxima of each group, and the harness's overhead.
+void print_bench(const nlohmann::json& bench);
 
 // One SVG bar chart (median, with a min-max whisker) per benchmark group of a bench result.
 std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir);

@@ -9,6 +9,7 @@
 
 #include "harness/cuda/driver_api.h"
 #include "harness/cuda/runtime_api.h"
+#include "harness/run/runner.h"
 
 namespace ctxshare {
 namespace {
@@ -133,6 +134,18 @@ nlohmann::json host_environment() {
 #endif
         {"variant", CTXSHARE_VARIANT}}},
   };
+}
+
+nlohmann::json environment_through_child() {
+  nlohmann::json env = host_environment();
+  int status = 0;
+  const std::string out = run_self({"__env"}, &status, 60);
+  nlohmann::json cuda = nlohmann::json::parse(out, nullptr, false);
+  if (cuda.is_discarded() || !cuda.is_object())
+    env["cuda"] = {{"error", "the environment probe failed (status " + std::to_string(status) + ")"}};
+  else
+    env["cuda"] = cuda;
+  return env;
 }
 
 nlohmann::json cuda_environment() {

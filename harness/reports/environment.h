@@ -10,6 +10,10 @@ namespace ctxshare {
 // Host and build facts; needs no CUDA, so the scheduling process may call it.
 nlohmann::json host_environment();
 
+// Host facts and, from a child process (`__env`), the CUDA ones: for the scheduling process, which
+// must not initialize CUDA. A failed probe is recorded as cuda.error.
+nlohmann::json environment_through_child();
+
 // Driver, runtime and device facts; initializes CUDA, so only a child process calls it.
 nlohmann::json cuda_environment();
 

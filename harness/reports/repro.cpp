@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "harness/results/results.h"
+#include "harness/results/result_file.h"
 
 namespace ctxshare {
 namespace {
@@ -86,6 +86,71 @@ std::string rewrite_kernels_include(std::string text) {
   return text;
 }
 
+// The environment's value at a JSON pointer, as text; "unknown" where absent.
+std::string env_at(const nlohmann::json& env, const char* p) {
+  const nlohmann::json::json_pointer ptr(p);
+  return env.contains(ptr) ? (env.at(ptr).is_string() ? env.at(ptr).get<std::string>() : env.at(ptr).dump()) : "unknown";
+}
+
+void report_summary(std::ostream& report, const CaseDef& def, const nlohmann::json& result, const nlohmann::json& env) {
+  report << "# " << def.id << "\n\n## Summary\n\n";
+  if (!result.is_null()) {
+    report << "On " << env_at(env, "/cuda/devices/0/name") << " with driver " << env_at(env, "/cuda/driver/nvml_version")
+           << ", `" << def.id << "` ended **" << result.value("outcome", "?") << "**";
+    if (result.contains("reason")) report << ": " << result["reason"].get<std::string>();
+    report << ".\n";
+  } else {
+    report << "(Run `./repro` and paste what it prints; or export with `--results FILE` to fill this in.)\n";
+  }
+}
+
+void report_expected(std::ostream& report, const CaseDef& def) {
+  switch (def.spec.verdict) {
+    case Verdict::works: report << "Every call succeeds and every check in the steps holds, as documented.\n"; break;
+    case Verdict::fails: report << "The documented error: " << def.spec.expected_error << ".\n"; break;
+    case Verdict::hazard:
+      report << "The documentation leaves this open (a hazard case): the case records what happens, and the suite judges it "
+                "against what was seen before on this driver and build.\n";
+      break;
+    case Verdict::measurement: report << "A measurement: the timings are recorded, and the work they time is checked.\n"; break;
+  }
+}
+
+void report_actual(std::ostream& report, const nlohmann::json& result) {
+  if (result.is_null()) {
+    report << "(Not filled in: no result file was given.)\n";
+    return;
+  }
+  for (const auto& f : result.value("findings", nlohmann::json::array())) {
+    report << "- " << f.value("kind", "") << ": " << f.value("message", "");
+    if (f.contains("evidence")) report << " `" << f["evidence"].dump() << "`";
+    report << "\n";
+  }
+  if (result.contains("observations") && !result["observations"].empty())
+    report << "\nObserved: `" << result["observations"].dump() << "`\n";
+  report << "\nThe full call trace is in trace.json.\n";
+}
+
+// The report draft: summary, steps, expected, actual, environment.
+std::string report_draft(const CaseDef& def, const std::string& block, const nlohmann::json& result,
+                         const nlohmann::json& env) {
+  std::ostringstream report;
+  report_summary(report, def, result, env);
+  report << "\nThe case checks the documented claims ";
+  for (const auto& c : def.spec.claims) report << c << " ";
+  report << "(" << def.spec.source << ").\n\n## Steps\n\nThe steps are the case's body, performed by `repro.cu`; build with `sh build.sh`, "
+         << "run with `./repro`.\n\n```cpp\n" << block << "\n```\n\n## Expected\n\n";
+  report_expected(report, def);
+  report << "\n## Actual\n\n";
+  report_actual(report, result);
+  report << "\n## Environment\n\n- GPU: " << env_at(env, "/cuda/devices/0/name") << " (compute capability "
+         << env_at(env, "/cuda/devices/0/compute_capability") << ")\n- driver: " << env_at(env, "/cuda/driver/nvml_version")
+         << " (CUDA " << env_at(env, "/cuda/driver/version") << "), " << env_at(env, "/cuda/driver/library") << "\n- runtime: "
+         << env_at(env, "/cuda/runtime_version") << ", build " << env_at(env, "/build/variant") << "\n- OS: " << env_at(env, "/os")
+         << ", " << env_at(env, "/kernel") << "\n\nThe whole environment is in environment.json.\n";
+  return report.str();
+}
+
 }  // namespace
 
 std::string export_repro(const CaseDef& def, const std::string& dir, const nlohmann::json& result,
@@ -117,58 +182,10 @@ std::string export_repro(const CaseDef& def, const std::string& dir, const nlohm
   }
   const auto [build, cmake] = build_files(kernels ? "repro.cu kernels.cu" : "repro.cu");
   const std::string block = text.substr(own->begin, own->end - own->begin);
-  // The report draft: summary, steps, expected, actual, environment.
-  std::ostringstream report;
-  const auto& env = environment;
-  auto env_at = [&](const char* p) {
-    const nlohmann::json::json_pointer ptr(p);
-    return env.contains(ptr) ? (env.at(ptr).is_string() ? env.at(ptr).get<std::string>() : env.at(ptr).dump()) : "unknown";
-  };
-  report << "# " << def.id << "\n\n## Summary\n\n";
-  if (!result.is_null()) {
-    report << "On " << env_at("/cuda/devices/0/name") << " with driver " << env_at("/cuda/driver/nvml_version") << ", `" << def.id
-           << "` ended **" << result.value("outcome", "?") << "**";
-    if (result.contains("reason")) report << ": " << result["reason"].get<std::string>();
-    report << ".\n";
-  } else {
-    report << "(Run `./repro` and paste what it prints; or export with `--results FILE` to fill this in.)\n";
-  }
-  report << "\nThe case checks the documented claims " ;
-  for (const auto& c : def.spec.claims) report << c << " ";
-  report << "(" << def.spec.source << ").\n\n## Steps\n\nThe steps are the case's body, performed by `repro.cu`; build with `sh build.sh`, "
-         << "run with `./repro`.\n\n```cpp\n" << block << "\n```\n\n## Expected\n\n";
-  switch (def.spec.verdict) {
-    case Verdict::works: report << "Every call succeeds and every check in the steps holds, as documented.\n"; break;
-    case Verdict::fails: report << "The documented error: " << def.spec.expected_error << ".\n"; break;
-    case Verdict::hazard:
-      report << "The documentation leaves this open (a hazard case): the case records what happens, and the suite judges it "
-                "against what was seen before on this driver and build.\n";
-      break;
-    case Verdict::measurement: report << "A measurement: the timings are recorded, and the work they time is checked.\n"; break;
-  }
-  report << "\n## Actual\n\n";
-  if (result.is_null()) {
-    report << "(Not filled in: no result file was given.)\n";
-  } else {
-    for (const auto& f : result.value("findings", nlohmann::json::array())) {
-      report << "- " << f.value("kind", "") << ": " << f.value("message", "");
-      if (f.contains("evidence")) report << " `" << f["evidence"].dump() << "`";
-      report << "\n";
-    }
-    if (result.contains("observations") && !result["observations"].empty())
-      report << "\nObserved: `" << result["observations"].dump() << "`\n";
-    report << "\nThe full call trace is in trace.json.\n";
-  }
-  report << "\n## Environment\n\n- GPU: " << env_at("/cuda/devices/0/name") << " (compute capability "
-         << env_at("/cuda/devices/0/compute_capability") << ")\n- driver: " << env_at("/cuda/driver/nvml_version")
-         << " (CUDA " << env_at("/cuda/driver/version") << "), " << env_at("/cuda/driver/library") << "\n- runtime: "
-         << env_at("/cuda/runtime_version") << ", build " << env_at("/build/variant") << "\n- OS: " << env_at("/os") << ", "
-         << env_at("/kernel") << "\n\nThe whole environment is in environment.json.\n";
-
   files.emplace_back("build.sh", build);
   files.emplace_back("CMakeLists.txt", cmake);
   files.emplace_back("environment.json", environment.dump(2) + "\n");
-  files.emplace_back("REPORT.md", report.str());
+  files.emplace_back("REPORT.md", report_draft(def, block, result, environment));
   for (const auto& [name, content] : files)
     if (std::string why = write_whole_file((fs::path(dir) / name).string(), content); !why.empty()) return why;
   fs::permissions(fs::path(dir) / "build.sh", fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,

@@ -1,21 +1,16 @@
 // The result model: one CaseResult per case run, built by the runner from the child's event stream and
-// exit status; written as JSON and JUnit, whole or not at all.
+// exit status; written as JSON (result_file.h) and JUnit (junit.h), printed by console.h.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
-namespace ctxshare {
+#include "harness/results/outcome.h"
 
-// The closed set of outcomes.
-enum class Outcome { passed, failed, skipped, xfail, xpass, timeout, crash, error, flaky };
-const char* to_string(Outcome o);
-std::optional<Outcome> outcome_from_string(std::string_view s);
-// Whether the outcome lets a run exit 0.
-bool acceptable(Outcome o);
+namespace ctxshare {
 
 struct CaseResult {
   std::string id;
@@ -38,12 +33,7 @@ struct CaseResult {
 
 nlohmann::json to_json(const CaseResult& r);
 
-// Writes text to path through a temporary file in the same directory and a rename: readers see the
-// old file or the whole new one. Returns an error message, empty on success.
-std::string write_whole_file(const std::string& path, const std::string& text);
-// Fails early, before any case runs, when path cannot be written.
-std::string check_writable(const std::string& path);
-
-std::string junit_xml(const std::vector<CaseResult>& results, const nlohmann::json& case_info);
+// How many results ended each way, by outcome name; every outcome is named, 0 where none ended so.
+std::map<std::string, int> count_outcomes(const std::vector<CaseResult>& results);
 
 }  // namespace ctxshare

@@ -1,0 +1,71 @@
+// The bodies of ctxshare's commands, one file each; main.cpp parses the options and calls them.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ctxshare {
+
+// Bad input (an unknown case, an unreadable file, a wrong option) exits 2, said on stderr.
+constexpr int kBadInput = 2;
+int bad_input(const std::string& message);
+
+struct ListArgs {
+  std::vector<std::string> patterns, labels;
+  bool json = false;
+};
+int list_command(const ListArgs& a);
+
+struct RunArgs {
+  std::vector<std::string> patterns, labels;
+  std::string json_path, junit_path, expectations_path;
+  bool flakes_pass = false;
+  double timeout_s = 0;
+  int jobs = 1, reruns = 2, skip_exit_code = -1;
+};
+// argv is recorded in the result file.
+int run_command(const RunArgs& a, const std::vector<std::string>& argv);
+
+int env_command(bool json);
+
+struct DiffArgs {
+  std::string old_path, new_path;
+};
+int diff_command(const DiffArgs& a);
+
+struct MatrixArgs {
+  std::vector<std::string> paths;
+  std::string out_dir, claims_path = "docs/claims-reference.md";
+};
+int matrix_command(const MatrixArgs& a);
+
+struct TallyArgs {
+  std::vector<std::string> paths;
+  bool all = false;
+};
+int tally_command(const TallyArgs& a);
+
+struct BaselineArgs {
+  std::vector<std::string> paths;
+  std::string out;
+};
+int baseline_command(const BaselineArgs& a);
+
+struct ReproArgs {
+  std::string id, out_dir, results_path;
+};
+int repro_command(const ReproArgs& a);
+
+struct BenchArgs {
+  int runs = 30, repetitions = 20;
+  std::string case_id = "driver_first.retained_primary_made_current_is_the_threads_context", json_path, svg_dir;
+};
+int bench_command(const BenchArgs& a);
+
+// The hidden commands a scheduling process re-executes: one case, the mixing benchmarks, the CUDA
+// environment, each in this process.
+int case_child_command(const std::string& id, int event_fd);
+int bench_child_command(int repetitions);
+int env_child_command();
+
+}  // namespace ctxshare

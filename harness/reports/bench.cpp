@@ -1,0 +1,132 @@
+#include "harness/reports/bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "harness/reports/environment.h"
+#include "harness/results/result_file.h"
+#include "harness/run/runner.h"
+
+namespace ctxshare {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The floor: a bare process doing what every case process must, `runs` times.
+bool measure_floor(int runs, nlohmann::json* out) {
+  std::vector<double> floor_s, init_ms, primary_ms;
+  for (int i = 0; i < runs; ++i) {
+    int status = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const nlohmann::json inside = nlohmann::json::parse(run_self({"__floor"}, &status, 60), nullptr, false);
+    floor_s.push_back(seconds_since(t0));
+    if (inside.is_object()) {
+      init_ms.push_back(inside.value("driver_init_ms", 0.0));
+      primary_ms.push_back(inside.value("primary_retain_ms", 0.0));
+    }
+    if (status != 0) {
+      std::fprintf(stderr, "ctxshare: bench: the floor process failed (no usable driver?)\n");
+      return false;
+    }
+  }
+  (*out)["floor"]["bare process: load the driver, cuInit, primary context current, exit, s"] = summarize(floor_s, "s");
+  (*out)["driver_start"]["load libcuda, resolve every function, cuInit(0), ms"] = summarize(init_ms, "ms");
+  (*out)["driver_start"]["first cuDevicePrimaryCtxRetain in a process, ms"] = summarize(primary_ms, "ms");
+  return true;
+}
+
+// The same work as a case under the harness: spawn, trace, validate, release, classify.
+bool measure_case(const CaseDef& def, int runs, nlohmann::json* out) {
+  std::vector<double> case_s;
+  for (int i = 0; i < runs; ++i) {
+    const auto r = run_cases({&def}, RunOptions{});
+    if (r[0].outcome != Outcome::passed) {
+      std::fprintf(stderr, "ctxshare: bench: %s did not pass: %s\n", def.id.c_str(), to_string(r[0].outcome));
+      return false;
+    }
+    case_s.push_back(r[0].duration_s);
+  }
+  const nlohmann::json under_harness = summarize(case_s, "s");
+  (*out)["floor"]["the same work as a case under the harness, s"] = under_harness;
+  const double floor_median = (*out)["floor"]["bare process: load the driver, cuInit, primary context current, exit, s"]["median"];
+  const double case_median = under_harness["median"];
+  (*out)["harness_overhead"] = {{"case", def.id}, {"ratio_at_median", case_median / floor_median - 1}};
+  return true;
+}
+
+}  // namespace
+
+nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
+  std::vector<double> s = samples;
+  std::sort(s.begin(), s.end());
+  const double median = s.empty() ? 0 : s.size() % 2 ? s[s.size() / 2] : (s[s.size() / 2 - 1] + s[s.size() / 2]) / 2;
+  return {{"unit", unit}, {"median", median}, {"min", s.empty() ? 0 : s.front()}, {"max", s.empty() ? 0 : s.back()},
+          {"samples", samples}};
+}
+
+nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
+  nlohmann::json out = {{"environment", environment_through_child()}, {"command", "ctxshare bench"}};
+  if (!measure_floor(options.runs, &out) || !measure_case(against, options.runs, &out)) return nullptr;
+  int status = 0;
+  const std::string mixing = run_self({"__bench", "--repetitions", std::to_string(options.repetitions)}, &status, 600);
+  nlohmann::json benchmarks = nlohmann::json::parse(mixing, nullptr, false);
+  if (status != 0 || benchmarks.is_discarded()) {
+    std::fprintf(stderr, "ctxshare: bench: the benchmark process failed (status %d)\n", status);
+    return nullptr;
+  }
+  out.update(benchmarks);
+  return out;
+}
+
+void print_bench(const nlohmann::json& bench) {
+  for (const auto& [group, rows] : bench.items()) {
+    if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead") continue;
+    std::printf("%s\n", group.c_str());
+    for (const auto& [name, s] : rows.items())
+      if (s.is_object() && s.contains("median"))
+        std::printf("  %-72s median %10.4g  min %10.4g  max %10.4g\n", name.c_str(), s["median"].get<double>(),
+                    s["min"].get<double>(), s["max"].get<double>());
+  }
+  std::printf("harness overhead at the median: %.1f%% of the floor\n", 100 * bench["harness_overhead"]["ratio_at_median"].get<double>());
+}
+
+std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
+  namespace fs = std::filesystem;
+  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
+    if (!bench.contains(group)) continue;
+    const auto& rows = bench[group];
+    double top = 0;
+    for (const auto& [name, s] : rows.items()) top = std::max(top, s.value("max", 0.0));
+    if (top <= 0) top = 1;
+    const int row_h = 34, left = 430, width = 420, height = 50 + row_h * static_cast<int>(rows.size());
+    std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(left + width + 120) + "\" height=\"" +
+                      std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+    svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ctxshare bench: " +
+           std::string(group) + " (median, bar; min to max, line)</text>\n";
+    int y = 40;
+    for (const auto& [name, s] : rows.items()) {
+      const double median = s.value("median", 0.0), lo = s.value("min", 0.0), hi = s.value("max", 0.0);
+      auto x = [&](double v) { return left + v / top * width; };
+      std::string label;
+      for (char c : name) label += c == '<' ? "&lt;" : c == '>' ? "&gt;" : c == '&' ? "&amp;" : std::string(1, c);
+      char buf[1024];
+      std::snprintf(buf, sizeof buf,
+                    "<text x=\"10\" y=\"%d\">%s</text>\n<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#6a9fd4\"/>\n"
+                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#222\"/>\n<text x=\"%.1f\" y=\"%d\">%.3g %s</text>\n",
+                    y + 12, label.c_str(), left, y, x(median) - left, x(lo), x(hi), y + 8, y + 8, x(hi) + 6, y + 12, median,
+                    s.value("unit", "").c_str());
+      svg += buf;
+      y += row_h;
+    }
+    svg += "</svg>\n";
+    if (std::string why = write_whole_file((fs::path(out_dir) / ("bench-" + std::string(group) + ".svg")).string(), svg); !why.empty())
+      return why;
+  }
+  return {};
+}
+
+}  // namespace ctxshare

@@ -1,0 +1,59 @@
+#include "harness/results/console.h"
+
+#include <cstdio>
+#include <string>
+
+namespace ctxshare {
+namespace {
+
+void print_findings(const CaseResult& r) {
+  int shown = 0;
+  for (const auto& f : r.findings) {
+    if (shown++ == 8) {
+      std::printf("    ... %zu findings in all\n", r.findings.size());
+      break;
+    }
+    std::printf("    %s: %s\n", f.value("kind", "?").c_str(), f.value("message", "").c_str());
+    if (f.contains("evidence")) std::printf("      %s\n", f["evidence"].dump().c_str());
+  }
+}
+
+void print_last_calls(const CaseResult& r) {
+  std::printf("    last calls:\n");
+  const size_t n = r.trace.size();
+  for (size_t i = n > 6 ? n - 6 : 0; i < n; ++i) {
+    const auto& e = r.trace[i];
+    if (!e.contains("fn")) continue;
+    std::printf("      #%lld %s [thread %d] -> %s\n", e.value("seq", 0LL), e.value("fn", "").c_str(), e.value("tid", 0),
+                e.contains("err") ? e["err"].get<std::string>().c_str() : "(did not return)");
+  }
+}
+
+}  // namespace
+
+void print_result(const CaseResult& r, size_t done, size_t total) {
+  if (!r.expected.is_null() && r.outcome == Outcome::xfail) {
+    std::printf("[%zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", done, total, "xfail", r.id.c_str(), r.duration_s,
+                r.expected.value("reason", "").c_str(), r.expected.value("entry", "").c_str());
+    return;
+  }
+  const OutcomePolicy& p = policy(r.outcome);
+  const int width = static_cast<int>(std::to_string(total).size());
+  std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n", width, done, total, p.name, r.id.c_str(), r.duration_s);
+  if (p.console_reason) std::printf("    %s\n", r.reason.c_str());
+  if (!p.console_findings) return;
+  print_findings(r);
+  if (p.console_last_calls) print_last_calls(r);
+  std::fflush(stdout);
+}
+
+void print_run_summary(const std::vector<CaseResult>& results, double wall_s, int jobs) {
+  const auto count = count_outcomes(results);
+  std::string summary;
+  for (const auto& p : policies())
+    if (p.always_in_summary || count.at(p.name) > 0)
+      summary += (summary.empty() ? "" : ", ") + std::to_string(count.at(p.name)) + " " + p.name;
+  std::printf("ctxshare: %zu cases in %.1f s (-j %d)\n%s\n", results.size(), wall_s, jobs, summary.c_str());
+}
+
+}  // namespace ctxshare
