@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/results/outcome.h"
 #include "harness/run/expectations.h"
 #include "process.h"
 
@@ -46,6 +47,18 @@ json run_doc(const std::string& driver, std::vector<json> cases) {
 }
 
 }  // namespace
+
+// docs/results.md prints the outcome policy: it must be the code's table.
+TEST(OutcomePolicy, TheDocumentedTableIsTheCodesTable) {
+  const std::string doc = read_file(std::string(CTXSHARE_SOURCE_DIR) + "/docs/results.md");
+  const char* junit[] = {"none", "failure", "error", "skipped"};
+  const char* diff[] = {"passes", "tolerated", "fails"};
+  for (const auto& p : ctxshare::policies()) {
+    const std::string row = std::string("| `") + p.name + "` | " + (p.acceptable ? "yes" : "no") + " | " +
+                            junit[static_cast<int>(p.junit)] + " | " + p.matrix_kind + " | " + diff[static_cast<int>(p.diff)] + " |";
+    EXPECT_NE(doc.find(row), std::string::npos) << "docs/results.md lacks the row " << row;
+  }
+}
 
 TEST(Versions, CompareNumericallyByComponent) {
   EXPECT_EQ(ctxshare::compare_versions("580.95.05", "580.159.04"), -1);
