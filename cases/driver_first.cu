@@ -318,8 +318,10 @@ CTXSHARE_CASE(driver_first, two_created_contexts_time_slice_one_device,
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     // A time is worth reporting only if the work was done: every word got its 20 additions.
     std::vector<std::uint32_t> seen(n);
-    for (CUdeviceptr p : {pa, pb}) {
+    for (auto [ctx, p] : {std::pair{a, pa}, std::pair{b, pb}}) {
+      CU(cuCtxPushCurrent(ctx));
       CU(cuMemcpyDtoH(seen.data(), p, bytes));
+      CU(cuCtxPopCurrent(&popped));
       h.expect_same_words("20 kernels' additions, in each context's buffer", seen, std::vector<std::uint32_t>(n, 20));
     }
     return ms;
