@@ -34,7 +34,7 @@ std::string cell_words(Outcome o, const nlohmann::json& c) {
     case Outcome::crash: return "crash: " + str(c, "reason");
     case Outcome::timeout: return "hang: " + str(c, "reason");
     case Outcome::skipped: return "skipped: " + str(c, "reason");
-    case Outcome::xfail: return "known " + str(expected, "outcome") + ": " + str(expected, "reason");
+    case Outcome::xfail: return "known " + str(expected, expected.contains("outcomes") ? "outcomes" : "outcome") + ": " + str(expected, "reason");
     case Outcome::xpass: return "works (known failure fixed?)";
     case Outcome::flaky: return "flaky";
     case Outcome::error: break;
