@@ -465,7 +465,8 @@ CTXSHARE_CASE(memory, stream_ordered_allocation_reports_its_context,
 }
 
 CTXSHARE_CASE(memory, memory_info_agrees_between_the_apis,
-              {.claims = {"RT-PRIMARY"}, .source = "cuda.h: cuMemGetInfo; cuda_runtime_api.h: cudaMemGetInfo"}) {
+              {.claims = {"RT-PRIMARY"}, .source = "cuda.h: cuMemGetInfo; cuda_runtime_api.h: cudaMemGetInfo",
+               .exclusive = true}) {  // free memory is the device's: another case allocating beside it would move it
   CUDA(cudaSetDevice(0));
   std::size_t runtime_free = 0, runtime_total = 0, driver_free = 0, driver_total = 0;
   CUDA(cudaMemGetInfo(&runtime_free, &runtime_total));

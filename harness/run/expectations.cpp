@@ -3,6 +3,7 @@
 #include "harness/results/renames.h"
 #include "harness/spec/events.h"
 
+#include <dlfcn.h>
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -102,6 +103,28 @@ bool pins_hold(const AllowedOutcome& allowed, const CaseResult& r) {
         allowed.finding_kinds.end())
       return false;
   return true;
+}
+
+// The installed driver's version ("580.159.04"), from the kernel module, or else from NVML, which a
+// container may have where /proc/driver/nvidia is not mounted. Neither is CUDA: no context is made.
+std::string installed_driver_version() {
+  std::ifstream proc("/proc/driver/nvidia/version");
+  const std::string text((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
+  std::smatch m;
+  if (std::regex_search(text, m, std::regex("Kernel Module\\s+([0-9.]+)"))) return m[1].str();
+  void* nvml = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (nvml == nullptr) return {};
+  using Init = int (*)();
+  using Version = int (*)(char*, unsigned int);
+  auto init = reinterpret_cast<Init>(dlsym(nvml, "nvmlInit_v2"));
+  auto shutdown = reinterpret_cast<Init>(dlsym(nvml, "nvmlShutdown"));
+  auto version = reinterpret_cast<Version>(dlsym(nvml, "nvmlSystemGetDriverVersion"));
+  char buf[96] = {};
+  const bool ok = init != nullptr && shutdown != nullptr && version != nullptr && init() == 0;
+  const bool got = ok && version(buf, sizeof buf) == 0;
+  if (ok) shutdown();
+  dlclose(nvml);
+  return got ? buf : "";
 }
 
 }  // namespace
@@ -222,19 +245,18 @@ std::string default_baseline(std::string* why) {
     *why = std::string(CTXSHARE_BASELINE_FILE) + " (configured with CTXSHARE_BASELINE)";
     return CTXSHARE_BASELINE_FILE;
   }
-  std::ifstream proc("/proc/driver/nvidia/version");
-  std::string text((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex("Kernel Module\\s+([0-9]+)\\.([0-9.]+)"))) {
-    *why = "none (no NVIDIA kernel module reports a driver branch)";
+  const std::string version = installed_driver_version();
+  const std::string branch = version.substr(0, version.find('.'));
+  if (branch.empty()) {
+    *why = "none (neither /proc/driver/nvidia/version nor NVML names a driver branch)";
     return {};
   }
-  const std::string file = std::string(CTXSHARE_BASELINE_DIR) + "/nvidia-" + m[1].str() + ".txt";
+  const std::string file = std::string(CTXSHARE_BASELINE_DIR) + "/nvidia-" + branch + ".txt";
   if (!std::ifstream(file).good()) {
-    *why = "none (no bundled baseline for driver branch " + m[1].str() + ": " + file + ")";
+    *why = "none (no bundled baseline for driver branch " + branch + ": " + file + ")";
     return {};
   }
-  *why = file + " (driver branch " + m[1].str() + ")";
+  *why = file + " (driver " + version + ")";
   return file;
 }
 
