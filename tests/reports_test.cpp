@@ -258,7 +258,10 @@ TEST(Tally, CountsHowEachCaseEndedPerBuildAndShowsOnlyWhatDiffers) {
 TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
   TempDir tmp;
   const std::string one = write(tmp, "one.json", run_doc("580.95.05", {case_result("fam.case_a", "passed"), case_result("fam.case_b", "crash")}).dump());
-  const std::string two = write(tmp, "two.json", run_doc("580.159.04", {case_result("fam.case_a", "failed", {"wrong_context"})}).dump());
+  json hazard = case_result("fam.stale_use", "failed", {"handle_invalidated"});
+  hazard["case"]["verdict"] = "hazard";
+  const std::string two =
+      write(tmp, "two.json", run_doc("580.159.04", {case_result("fam.case_a", "failed", {"wrong_context"}), hazard}).dump());
   const std::string claims = write(tmp, "claims.md", "- RT-PRIMARY: one context per device.\n- RT-OTHER: nobody cites this.\n");
   std::filesystem::create_directory(tmp.file("out"));
   const Ran r = run({kSelftest, "matrix", one, two, "--out", tmp.file("out"), "--claims", claims});
@@ -268,7 +271,11 @@ TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
   EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crash: SIGSEGV during cuStreamQuery (call 3, thread 0) | not run |"),
             std::string::npos) << md;
   const std::string cm = read_file(tmp.file("out/claims.md"));
-  EXPECT_NE(cm.find("| **on this run** | **diverges in 1 of 2** | **diverges in 1 of 1** |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| **on this run** | **diverges from its documentation in 1 of 2** | **diverges from its documentation in 1 of 1; "
+                    "hazard: 1 of 1 break** |"),
+            std::string::npos) << cm;
+  // A hazard case is listed apart and says what breaks, never that the documentation diverges.
+  EXPECT_NE(cm.find("| `fam.stale_use` (hazard) | not run | breaks: handle_invalidated |"), std::string::npos) << cm;
   EXPECT_NE(cm.find("## RT-OTHER"), std::string::npos);
   const std::string page = read_file(tmp.file("out/matrix.html"));
   EXPECT_NE(page.find("<td class=\"crash\">"), std::string::npos);

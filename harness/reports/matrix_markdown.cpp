@@ -40,30 +40,46 @@ bool counts_against_claim(const Cell& v) {
   return v.kind == "diverges" || v.kind == "crash" || v.kind == "hang" || v.kind == "known" || v.kind == "error";
 }
 
-// One claim's section: its cases by run, and whether it held on each.
+// A hazard case (a misuse or use after destroy or reset) is no evidence that a claim holds or
+// diverges; what it shows is listed apart: what breaks, and how often. Older files say "diagnostic".
+bool is_hazard(const nlohmann::json& info) {
+  const std::string kind = str(info, "kind"), verdict = str(info, "verdict");
+  return kind == "hazard" || kind == "measurement" || verdict == "diagnostic" || verdict == "hazard";
+}
+
+// What a claim's documented cases showed on one run, and what its hazard cases broke there.
+std::string claim_on_run(int ran, int bad, int hazards, int hazards_broke) {
+  std::string text = ran == 0 ? "not checked" : bad == 0 ? "supported" : "diverges from its documentation in " + std::to_string(bad) + " of " + std::to_string(ran);
+  if (hazards_broke > 0) text += "; hazard: " + std::to_string(hazards_broke) + " of " + std::to_string(hazards) + " break";
+  return text;
+}
+
+// One claim's section: its cases by run (conformance first, then hazards), and how it fared on each.
 void claim_section(std::ostream& cm, const Matrix& m, const std::string& claim, const std::string& text) {
   cm << "\n## " << claim << "\n\n" << text << "\n\n";
   table_head(cm, m, "| case |", "|---|");
-  std::vector<int> bad(m.labels.size(), 0), ran(m.labels.size(), 0);
-  for (const auto& row : m.rows) {
-    const auto& cl = row.info.value("claims", nlohmann::json::array());
-    if (std::find(cl.begin(), cl.end(), claim) == cl.end()) continue;
-    cm << "| `" << row.id << "` |";
-    for (size_t r = 0; r < row.results.size(); ++r) {
-      if (row.results[r] == nullptr) {
-        cm << " not run |";
-        continue;
+  const size_t runs = m.labels.size();
+  std::vector<int> bad(runs, 0), ran(runs, 0), hazards(runs, 0), hazards_broke(runs, 0);
+  for (const bool hazard_rows : {false, true})
+    for (const auto& row : m.rows) {
+      const auto& cl = row.info.value("claims", nlohmann::json::array());
+      if (std::find(cl.begin(), cl.end(), claim) == cl.end() || is_hazard(row.info) != hazard_rows) continue;
+      cm << "| `" << row.id << "`" << (hazard_rows ? " (hazard)" : "") << " |";
+      for (size_t r = 0; r < row.results.size(); ++r) {
+        if (row.results[r] == nullptr) {
+          cm << " not run |";
+          continue;
+        }
+        const Cell v = verdict_of(*row.results[r]);
+        const bool counted = v.kind != "skipped", against = counts_against_claim(v);
+        (hazard_rows ? hazards : ran)[r] += counted;
+        (hazard_rows ? hazards_broke : bad)[r] += against;
+        cm << " " << md_cell(v.words) << " |";
       }
-      const Cell v = verdict_of(*row.results[r]);
-      if (v.kind != "skipped") ++ran[r];
-      if (counts_against_claim(v)) ++bad[r];
-      cm << " " << md_cell(v.words) << " |";
+      cm << "\n";
     }
-    cm << "\n";
-  }
   cm << "| **on this run** |";
-  for (size_t r = 0; r < m.labels.size(); ++r)
-    cm << " **" << (ran[r] == 0 ? "not checked" : bad[r] == 0 ? "holds" : "diverges in " + std::to_string(bad[r]) + " of " + std::to_string(ran[r])) << "** |";
+  for (size_t r = 0; r < runs; ++r) cm << " **" << claim_on_run(ran[r], bad[r], hazards[r], hazards_broke[r]) << "** |";
   cm << "\n";
 }
 
@@ -90,8 +106,10 @@ std::string patterns_markdown(const Matrix& m) {
 std::string claims_markdown(const Matrix& m, const std::string& claims_reference) {
   std::ostringstream cm;
   cm << "# Claims and what the drivers did\n\n" << kMatrixProvenance
-     << "\nA claim holds on a run when every case citing it passed there; it diverges when a case found the driver "
-        "doing otherwise; `observed` marks diagnostic cases, which record behaviour the documentation leaves open.\n";
+     << "\nA claim is supported on a run when every conformance case citing it passed there, and diverges from its "
+        "documentation when one found the driver doing otherwise. Hazard cases (a misuse, or a use after destroy or "
+        "reset, whose outcome is undocumented) are listed apart and never make a claim read supported or diverging: "
+        "the last line says how many of them broke (failed, crashed or hung) on each run.\n";
   const std::regex claim_line("^- ([A-Z][A-Z0-9-]+): (.*)$");
   std::istringstream ref(claims_reference);
   for (std::string line; std::getline(ref, line);) {

@@ -30,12 +30,17 @@ std::string cell_words(Outcome o, const nlohmann::json& c) {
   const nlohmann::json expected = c.value("expected", nlohmann::json::object());
   switch (o) {
     case Outcome::passed: return "works";
-    case Outcome::failed: return "diverges: " + join(finding_kinds(c));
+    case Outcome::failed: {
+      // A hazard case has no documentation to diverge from: what it found is what breaks.
+      const std::string declared = str(c.value("case", nlohmann::json::object()), "verdict");
+      const bool hazard = declared == "hazard" || declared == "diagnostic" || declared == "measurement";
+      return (hazard ? "breaks: " : "diverges: ") + join(finding_kinds(c));
+    }
     case Outcome::crash: return "crash: " + str(c, "reason");
     case Outcome::timeout: return "hang: " + str(c, "reason");
     case Outcome::skipped: return "skipped: " + str(c, "reason");
     case Outcome::xfail: return "known " + str(expected, expected.contains("outcomes") ? "outcomes" : "outcome") + ": " + str(expected, "reason");
-    case Outcome::xpass: return "works (known failure fixed?)";
+    case Outcome::xpass: return "improved: passed where the baseline expects " + str(expected, expected.contains("outcomes") ? "outcomes" : "outcome");
     case Outcome::flaky: return "flaky";
     case Outcome::error: break;
   }
