@@ -58,7 +58,7 @@ std::pair<std::string, std::string> build_files(const std::string& sources) {
            "CUDA_PATH=\"${CUDA_PATH:-" CTXSHARE_TOOLKIT_ROOT "}\"\n" + clang +
            " -x cuda --cuda-path=\"$CUDA_PATH\" -isystem \"$CUDA_PATH/include\" -Wno-unknown-cuda-version -Wno-unused-function" + archs +
            (ptds ? " -DCUDA_API_PER_THREAD_DEFAULT_STREAM" : "") + " -std=c++20 -O2 -o repro " + sources + " -L\"$CUDA_PATH/lib64\" " +
-           (shared_cudart ? "-lcudart" : "-lcudart_static") + " -ldl -lrt -lpthread\n";
+           (shared_cudart ? "-lcudart -Wl,-rpath,\"$CUDA_PATH/lib64\"" : "-lcudart_static") + " -ldl -lrt -lpthread\n";
   cmake += "# Configure with -DCMAKE_CXX_COMPILER=" + clang + ": clang compiles the .cu files as CUDA.\n"
            "project(ctxshare_repro LANGUAGES CXX)\nset(CUDAToolkit_ROOT \"" CTXSHARE_TOOLKIT_ROOT "\" CACHE PATH \"the CUDA toolkit\")\n"
            "find_package(CUDAToolkit REQUIRED)\nadd_executable(repro " + sources + ")\n"
