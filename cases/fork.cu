@@ -9,12 +9,16 @@
 #include <chrono>
 #include <thread>
 
+#include "cases/kernels.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
 
 namespace {
 constexpr const char* kFork = "CUDA Programming Guide: CUDA is not supported in a child process created by fork() after initialization";
+constexpr const char* kForkExec =
+    "CUDA Programming Guide: CUDA is not supported in a child created by fork() after initialization; "
+    "a child that calls exec() before any CUDA call is a new program (POSIX fork/exec)";
 
 // Runs child() in a forked process; returns what it wrote, and its fate, as observations.
 void in_forked_child(Case& h, const std::function<std::string()>& child) {
@@ -47,6 +51,52 @@ void in_forked_child(Case& h, const std::function<std::string()>& child) {
   h.observe("child reported", said.empty() ? "nothing" : said);
 }
 }  // namespace
+
+CTXSHARE_AXIS(ParentInitializedBy, runtime, driver);
+
+CTXSHARE_CASE(fork, parent_keeps_its_context_and_memory_across_fork_and_exec,
+              {.claims = {"DRV-FORK"}, .source = kForkExec, .axes = {axis<ParentInitializedBy>()}}) {
+  // The supported way to start a process from a CUDA program: fork, then exec at once. The parent's
+  // context, memory and launches must be untouched by it.
+  const std::size_t n = 1 << 16;
+  const std::vector<std::uint32_t> words = h.random_words(n);
+  std::uint32_t* data = nullptr;
+  CUcontext before = nullptr;
+  if (h.param<ParentInitializedBy>() == ParentInitializedBy::runtime) {
+    CUDA(cudaMalloc(&data, n * sizeof(std::uint32_t)));
+    h.own_device_memory(data, n * sizeof(std::uint32_t), Owner::runtime);
+  } else {
+    CUcontext created = nullptr;
+    CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
+    h.own_context(created);
+    CUdeviceptr p = 0;
+    CU(cuMemAlloc(&p, n * sizeof(std::uint32_t)));
+    h.own_device_memory(p, n * sizeof(std::uint32_t), Owner::driver);
+    data = reinterpret_cast<std::uint32_t*>(p);
+  }
+  CU(cuCtxGetCurrent(&before));
+  CU(cuMemcpyHtoD(reinterpret_cast<CUdeviceptr>(data), words.data(), n * sizeof(std::uint32_t)));
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl("/bin/true", "true", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = -1;
+  waitpid(pid, &status, 0);
+  h.observe("child (exec /bin/true) exit status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+
+  CUcontext after = nullptr;
+  CU(cuCtxGetCurrent(&after));
+  h.expect_eq("current context after the child ran", after, before, FindingKind::wrong_context);
+  add_value<<<blocks_for(n), 256>>>(data, 3, n);
+  CUDA(cudaGetLastError());
+  CUDA(cudaDeviceSynchronize());
+  std::vector<std::uint32_t> seen(n), expected(words);
+  for (auto& w : expected) w += 3;
+  CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(data), n * sizeof(std::uint32_t)));
+  h.expect_same_words("the parent's memory after a launch that followed the fork", seen, expected);
+}
 
 CTXSHARE_CASE(fork, child_of_a_runtime_initialized_parent,
               {.claims = {"DRV-FORK"}, .source = kFork, .verdict = Verdict::hazard}) {

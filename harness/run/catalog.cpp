@@ -54,6 +54,7 @@ nlohmann::json to_json(const CaseDef& def) {
     for (const auto& p : def.params) j["axes"][p.axis] = p.value;
   }
   if (s.verdict == Verdict::fails) j["expected_error"] = s.expected_error;
+  if (!s.weak_evidence.empty()) j["weak_evidence"] = s.weak_evidence;
   return j;
 }
 

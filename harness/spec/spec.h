@@ -46,6 +46,9 @@ struct CaseSpec {
   std::vector<std::string> claims;  // ids from shared/reference/claims.md
   std::string source;               // the documentation the case follows
   Verdict verdict = Verdict::works;
+  // Why this conformance case proves only part of what its claims say (docs/claims.md lists it as
+  // weak evidence); empty: it fails whenever the behaviour it names breaks (docs/writing-cases.md).
+  std::string weak_evidence;
   std::string expected_error;       // with Verdict::fails: the documented error's name
   Needs needs;
   std::vector<std::string> labels;  // besides the family, which is always a label
