@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/reports/matrix.h"
 #include "harness/results/outcome.h"
 #include "harness/run/expectations.h"
 #include "process.h"
@@ -266,20 +267,115 @@ TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
   std::filesystem::create_directory(tmp.file("out"));
   const Ran r = run({kSelftest, "matrix", one, two, "--out", tmp.file("out"), "--claims", claims});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Columns are configurations, named by GPU, driver and build, in that order whatever the files' order.
   const std::string md = read_file(tmp.file("out/patterns.md"));
-  EXPECT_NE(md.find("| `fam.case_a` | RT-PRIMARY | works | works | diverges: wrong_context |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crash: SIGSEGV during cuStreamQuery (call 3, thread 0) | not run |"),
+  EXPECT_NE(md.find("| case | claims | declared | across configurations | Test GPU · 580.159.04 · cuda13.0.88 | "
+                    "Test GPU · 580.95.05 · cuda13.0.88 |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| `fam.case_a` | RT-PRIMARY | works | differs by driver: works on 580.95.05; diverges elsewhere | "
+                    "diverges: wrong_context | works |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crashes everywhere | not run | crash: SIGSEGV during cuStreamQuery |"),
             std::string::npos) << md;
   const std::string cm = read_file(tmp.file("out/claims.md"));
-  EXPECT_NE(cm.find("| **on this run** | **diverges from its documentation in 1 of 2** | **diverges from its documentation in 1 of 1; "
-                    "hazard: 1 of 1 break** |"),
+  EXPECT_NE(cm.find("| **the claim** | | **diverges everywhere** | **diverges in 1 of 1; hazard: 1 of 1 break** | "
+                    "**diverges in 1 of 2** |"),
             std::string::npos) << cm;
   // A hazard case is listed apart and says what breaks, never that the documentation diverges.
-  EXPECT_NE(cm.find("| `fam.stale_use` (hazard) | not run | breaks: handle_invalidated |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| `fam.stale_use` | hazard | breaks everywhere | breaks: handle_invalidated | not run |"), std::string::npos) << cm;
   EXPECT_NE(cm.find("## RT-OTHER"), std::string::npos);
+  EXPECT_NE(cm.find("**No strong conformance case:** nothing here shows that this claim holds."), std::string::npos) << cm;
+  EXPECT_EQ(cm.find("| **the claim** | | **supported"), std::string::npos) << cm;
   const std::string page = read_file(tmp.file("out/matrix.html"));
-  EXPECT_NE(page.find("<td class=\"crash\">"), std::string::npos);
-  EXPECT_NE(page.find("<td class=\"diverges\"><details><summary>diverges: wrong_context</summary><pre>wrong_context: wrong_context happened"),
+  EXPECT_NE(page.find("<th title=\"two.json\">Test GPU<br>580.159.04<br>cuda13.0.88</th>"), std::string::npos) << page;
+  // A cell links to its evidence: findings and the crash's reason in a block below the table.
+  EXPECT_NE(page.find("<td class=\"diverges\"><a href=\"#e0-0\">diverges: wrong_<wbr>context</a></td>"), std::string::npos) << page;
+  EXPECT_NE(page.find("<div class=\"ev\" id=\"e0-0\"><h3><code>fam.case_a</code> on Test GPU · 580.159.04 · cuda13.0.88</h3>"),
             std::string::npos) << page;
+  EXPECT_NE(page.find("wrong_context: wrong_context happened"), std::string::npos);
+  EXPECT_NE(page.find("reason: SIGSEGV during cuStreamQuery (call 3, thread 0)"), std::string::npos);
+  // A plain pass links to its result file.
+  EXPECT_NE(page.find("<td class=\"works\"><a href=\"results/one.json\">works</a></td>"), std::string::npos) << page;
   EXPECT_EQ(run({kSelftest, "matrix", one, "--out", tmp.file("nowhere"), "--claims", claims}).exit_code, 2);
+}
+
+// claims.md sorts a claim's cases by what they can show: strong, weak (and why), hazard, measurement.
+TEST(Matrix, ClaimsPageShowsEvidenceByStrength) {
+  TempDir tmp;
+  json weak = case_result("fam.weakly", "passed");
+  weak["case"]["claims"] = {"RT-WEAK"};
+  weak["case"]["weak_evidence"] = "checks the context, not the data";
+  json measured = case_result("fam.timed", "passed");
+  measured["case"]["claims"] = {"RT-SPEED"};
+  measured["case"]["kind"] = "measurement";
+  measured["case"]["verdict"] = "measurement";
+  const std::string one = write(tmp, "one.json", run_doc("580.159.04", {case_result("fam.strong", "passed"), weak, measured}).dump());
+  const std::string claims = write(tmp, "claims.md", "- RT-PRIMARY: one.\n- RT-WEAK: two.\n- RT-SPEED: fast.\n");
+  std::filesystem::create_directory(tmp.file("out"));
+  ASSERT_EQ(run({kSelftest, "matrix", one, "--out", tmp.file("out"), "--claims", claims}).exit_code, 0);
+  const std::string cm = read_file(tmp.file("out/claims.md"));
+  EXPECT_NE(cm.find("Evidence: 1 strong conformance case, 0 weak ones, 0 hazard cases, 0 measurements.\n"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| **the claim** | | **supported everywhere** | **supported** |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("**No strong conformance case:** nothing here shows that this claim holds beyond the weak evidence below."),
+            std::string::npos) << cm;
+  EXPECT_NE(cm.find("| `fam.weakly` | weak: checks the context, not the data | works everywhere | works |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| **the claim** | | **weakly supported everywhere** | **supported by weak evidence only** |"), std::string::npos) << cm;
+  // A statement about speed is measured, never judged: it is neither supported nor unchecked.
+  EXPECT_NE(cm.find("**Measured, never judged:**"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| `fam.timed` | measurement, never evidence | observed everywhere | observed, no crash |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| **the claim** | | **measured, not judged** | **measured, not judged** |"), std::string::npos) << cm;
+}
+
+TEST(Matrix, MergesRepeatedRunsOfAConfigurationIntoOneColumnWithCounts) {
+  TempDir tmp;
+  json other_build = run_doc("580.159.04", {case_result("fam.steady", "failed", {"wrong_context"}), case_result("fam.shaky", "passed")});
+  other_build["environment"]["build"]["variant"] = "cuda12.9.79-clang19";
+  json two_gpus = run_doc("580.159.04", {case_result("fam.steady", "passed"), case_result("fam.shaky", "passed")});
+  two_gpus["environment"]["cuda"]["devices"] = {{{"name", "NVIDIA H100 80GB HBM3"}}, {{"name", "NVIDIA H100 80GB HBM3"}}};
+  const std::vector<std::string> files = {
+      write(tmp, "1.json", run_doc("580.159.04", {case_result("fam.steady", "passed"), case_result("fam.shaky", "passed")}).dump()),
+      write(tmp, "2.json", run_doc("580.159.04", {case_result("fam.steady", "passed"), case_result("fam.shaky", "crash")}).dump()),
+      write(tmp, "3.json", run_doc("580.159.04", {case_result("fam.steady", "passed"), case_result("fam.shaky", "passed")}).dump()),
+      write(tmp, "4.json", other_build.dump()), write(tmp, "5.json", two_gpus.dump())};
+  const std::string claims = write(tmp, "claims.md", "- RT-PRIMARY: one context per device.\n");
+  std::filesystem::create_directory(tmp.file("out"));
+  std::vector<std::string> args = {kSelftest, "matrix"};
+  args.insert(args.end(), files.begin(), files.end());
+  for (const char* a : {"--out", "", "--claims", ""}) args.push_back(a);
+  args[args.size() - 3] = tmp.file("out");
+  args.back() = claims;
+  const Ran r = run(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string md = read_file(tmp.file("out/patterns.md"));
+  // One GPU before two; the three runs of one configuration are one column.
+  EXPECT_NE(md.find("| across configurations | Test GPU · 580.159.04 · cuda12.9.79-clang19 | Test GPU · 580.159.04 · cuda13.0.88 (3 runs) | "
+                    "2×H100 · 580.159.04 · cuda13.0.88 |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| `fam.steady` | RT-PRIMARY | works | differs by build: diverges on cuda12.9.79-clang19; works elsewhere | "
+                    "diverges: wrong_context | works 3/3 | works |"),
+            std::string::npos) << md;
+  EXPECT_NE(md.find("| `fam.shaky` | RT-PRIMARY | works | varies between runs on Test GPU · 580.159.04 · cuda13.0.88 | works | "
+                    "works 2, crash: SIGSEGV during cuStreamQuery 1 | works |"),
+            std::string::npos) << md;
+  const std::string page = read_file(tmp.file("out/matrix.html"));
+  EXPECT_NE(page.find("<td class=\"mixed\">"), std::string::npos);
+  EXPECT_NE(page.find("<p><b>works</b> in 2 runs: <a href=\"results/1.json\">1.json</a> <a href=\"results/3.json\">3.json</a></p>"),
+            std::string::npos) << page;
+}
+
+TEST(Matrix, SummaryNamesWhatTheConfigurationsDifferBy) {
+  using ctxshare::Column;
+  const std::vector<Column> columns = {{"H100", "580.159.04", "cuda13.0.88", "a", {}},
+                                       {"H100", "580.159.04", "cuda13.0.88-ptds", "b", {}},
+                                       {"2×H200", "580.159.04", "cuda13.0.88", "c", {}}};
+  EXPECT_EQ(ctxshare::summarize(columns, {"works", "works", "works"}), "works everywhere");
+  EXPECT_EQ(ctxshare::summarize(columns, {"diverges", "diverges", ""}), "diverges everywhere");
+  EXPECT_EQ(ctxshare::summarize(columns, {"skipped", "works", "works"}), "works everywhere it ran; skipped on 1");
+  EXPECT_EQ(ctxshare::summarize(columns, {"works", "diverges", "works"}), "differs by build: diverges on cuda13.0.88-ptds; works elsewhere");
+  EXPECT_EQ(ctxshare::summarize(columns, {"crashes", "crashes", "observed"}), "differs by machine: observed on 2×H200; crashes elsewhere");
+  EXPECT_EQ(ctxshare::summarize(columns, {"works", "varies", "works"}), "varies between runs on b");
+  EXPECT_EQ(ctxshare::summarize(columns, {"skipped", "skipped", ""}), "skipped everywhere");
+  // Runs of an older suite that declared the case otherwise explain a difference too.
+  EXPECT_EQ(ctxshare::summarize(columns, {"observed", "works", "works"}, {"hazard", "works", "works"}),
+            "differs by case version: observed on runs declaring it hazard; works elsewhere");
 }

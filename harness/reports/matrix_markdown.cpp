@@ -1,4 +1,5 @@
-// patterns.md (pattern by run) and claims.md (each claim, its cases, and how it fared on each run).
+// patterns.md (each case by configuration) and claims.md (each claim, its evidence by strength, and how
+// it fared on each configuration).
 #include <algorithm>
 #include <regex>
 #include <sstream>
@@ -9,77 +10,120 @@
 namespace ctxshare {
 namespace {
 
-// "| run 1 | run 2 |" after the given head, then the rule under it.
+// "| H100 · 580.159.04 · cuda13.0.88 | ... |" after the given head, then the rule under it.
 void table_head(std::ostream& out, const Matrix& m, const char* head, const char* rule) {
   out << head;
-  for (size_t r = 0; r < m.labels.size(); ++r) out << " run " << r + 1 << " |";
+  for (const auto& c : m.columns) out << " " << c.label << (c.runs.size() > 1 ? " (" + std::to_string(c.runs.size()) + " runs)" : "") << " |";
   out << "\n" << rule;
-  for (size_t r = 0; r < m.labels.size(); ++r) out << "---|";
+  for (size_t i = 0; i < m.columns.size(); ++i) out << "---|";
   out << "\n";
 }
 
-std::string run_summary(const nlohmann::json& doc) {
-  std::string summary;
-  const nlohmann::json counts = doc.value("summary", nlohmann::json::object());
-  for (const auto& [k, v] : counts.items())
-    if (v.get<int>() > 0) summary += (summary.empty() ? "" : ", ") + std::to_string(v.get<int>()) + " " + k;
-  return summary;
+void row_cells(std::ostream& out, const MatrixRow& row) {
+  for (const auto& c : row.cells) out << " " << md_cell(c.text) << " |";
+  out << "\n";
 }
 
-void patterns_runs(std::ostream& md, const Matrix& m) {
-  md << "\n## Runs\n\n| run | file | started | cases | summary |\n|---|---|---|---|---|\n";
-  for (size_t r = 0; r < m.labels.size(); ++r) {
-    const ResultFile& run = (*m.runs)[r];
-    md << "| " << r + 1 << ": " << md_cell(m.labels[r]) << " | " << run_file_name(run) << " | " << str(run.doc, "started")
-       << " | " << run.doc["cases"].size() << " | " << run_summary(run.doc) << " |\n";
-  }
+// Each configuration's runs: file, when, how many cases, how they ended.
+void configurations(std::ostream& md, const Matrix& m) {
+  md << "\n## Configurations\n\nOne column per machine, driver and build variant; repeated runs of one configuration are "
+        "counted in one cell (\"works 8/8\", \"works 7, flaky 1\").\n\n"
+        "| configuration | run (file) | started | jobs | cases | summary |\n|---|---|---|---|---|---|\n";
+  for (const auto& c : m.columns)
+    for (size_t r : c.runs) {
+      const ResultFile& run = (*m.runs)[r];
+      md << "| " << c.label << " | [" << run_file_name(run) << "](results/" << run_file_name(run) << ") | "
+         << str(run.doc, "started") << " | " << run.doc.value("jobs", 1) << " | " << run.doc["cases"].size() << " | "
+         << run_summary(run.doc) << " |\n";
+    }
 }
 
-// A claim diverges on a run where one of its cases did other than its documentation says, or did not end.
-bool counts_against_claim(const Cell& v) {
-  return v.kind == "diverges" || v.kind == "crash" || v.kind == "hang" || v.kind == "known" || v.kind == "error";
-}
-
-// A hazard case (a misuse or use after destroy or reset) is no evidence that a claim holds or
-// diverges; what it shows is listed apart: what breaks, and how often. Older files say "diagnostic".
-bool is_hazard(const nlohmann::json& info) {
+// What a case is to the claims it cites.
+enum class Evidence { strong, weak, hazard, measurement };
+Evidence evidence_of(const nlohmann::json& info) {
   const std::string kind = str(info, "kind"), verdict = str(info, "verdict");
-  return kind == "hazard" || kind == "measurement" || verdict == "diagnostic" || verdict == "hazard";
+  if (kind == "measurement" || verdict == "measurement") return Evidence::measurement;
+  if (kind == "hazard" || verdict == "hazard" || verdict == "diagnostic") return Evidence::hazard;  // "diagnostic": older files
+  return str(info, "weak_evidence").empty() ? Evidence::strong : Evidence::weak;
 }
 
-// What a claim's documented cases showed on one run, and what its hazard cases broke there.
-std::string claim_on_run(int ran, int bad, int hazards, int hazards_broke) {
-  std::string text = ran == 0 ? "not checked" : bad == 0 ? "supported" : "diverges from its documentation in " + std::to_string(bad) + " of " + std::to_string(ran);
-  if (hazards_broke > 0) text += "; hazard: " + std::to_string(hazards_broke) + " of " + std::to_string(hazards) + " break";
+std::string evidence_words(Evidence e, const nlohmann::json& info) {
+  switch (e) {
+    case Evidence::strong: return "strong";
+    case Evidence::weak: return "weak: " + str(info, "weak_evidence");
+    case Evidence::hazard: return "hazard";
+    case Evidence::measurement: break;
+  }
+  return "measurement, never evidence";
+}
+
+std::string count(size_t n, const char* one, const char* many) { return std::to_string(n) + " " + (n == 1 ? one : many); }
+
+// How the claim fared on one configuration: by its strong conformance cases, by its weak ones when it
+// has no strong one; hazard cases only say how many broke.
+struct ClaimTally {
+  int strong = 0, strong_bad = 0, weak = 0, weak_bad = 0, hazards = 0, hazards_broke = 0;
+};
+std::string claim_on(const ClaimTally& t, bool measured_only, std::string* pattern) {
+  std::string text;
+  if (t.strong > 0) {
+    *pattern = t.strong_bad == 0 ? "supported" : "diverges";
+    text = t.strong_bad == 0 ? "supported" : "diverges in " + std::to_string(t.strong_bad) + " of " + std::to_string(t.strong);
+  } else if (t.weak > 0) {
+    *pattern = t.weak_bad == 0 ? "weakly supported" : "diverges";
+    text = t.weak_bad == 0 ? "supported by weak evidence only"
+                           : "diverges in " + std::to_string(t.weak_bad) + " of " + std::to_string(t.weak) + " weak";
+  } else {
+    *pattern = "skipped";
+    text = measured_only ? "measured, not judged" : "not checked";
+  }
+  if (t.hazards_broke > 0) text += "; hazard: " + std::to_string(t.hazards_broke) + " of " + std::to_string(t.hazards) + " break";
   return text;
 }
 
-// One claim's section: its cases by run (conformance first, then hazards), and how it fared on each.
+// One claim's section: what its evidence is, its cases by configuration (strong, weak, hazard,
+// measurement), and how it fared on each configuration.
 void claim_section(std::ostream& cm, const Matrix& m, const std::string& claim, const std::string& text) {
   cm << "\n## " << claim << "\n\n" << text << "\n\n";
-  table_head(cm, m, "| case |", "|---|");
-  const size_t runs = m.labels.size();
-  std::vector<int> bad(runs, 0), ran(runs, 0), hazards(runs, 0), hazards_broke(runs, 0);
-  for (const bool hazard_rows : {false, true})
-    for (const auto& row : m.rows) {
-      const auto& cl = row.info.value("claims", nlohmann::json::array());
-      if (std::find(cl.begin(), cl.end(), claim) == cl.end() || is_hazard(row.info) != hazard_rows) continue;
-      cm << "| `" << row.id << "`" << (hazard_rows ? " (hazard)" : "") << " |";
-      for (size_t r = 0; r < row.results.size(); ++r) {
-        if (row.results[r] == nullptr) {
-          cm << " not run |";
-          continue;
-        }
-        const Cell v = verdict_of(*row.results[r]);
-        const bool counted = v.kind != "skipped", against = counts_against_claim(v);
-        (hazard_rows ? hazards : ran)[r] += counted;
-        (hazard_rows ? hazards_broke : bad)[r] += against;
-        cm << " " << md_cell(v.words) << " |";
+  std::vector<const MatrixRow*> by[4];
+  for (const auto& row : m.rows) {
+    const auto& cl = row.info.value("claims", nlohmann::json::array());
+    if (std::find(cl.begin(), cl.end(), claim) != cl.end()) by[static_cast<int>(evidence_of(row.info))].push_back(&row);
+  }
+  const auto& [strong, weak, hazard, measured] = by;
+  cm << "Evidence: " << count(strong.size(), "strong conformance case", "strong conformance cases") << ", "
+     << count(weak.size(), "weak one", "weak ones") << ", " << count(hazard.size(), "hazard case", "hazard cases") << ", "
+     << count(measured.size(), "measurement", "measurements") << ".";
+  const bool measured_only = strong.empty() && weak.empty() && !measured.empty();
+  if (measured_only)
+    cm << " **Measured, never judged:** the cases citing this claim record what they measured; a measurement is never "
+          "evidence, so nothing here supports or refutes the claim.";
+  else if (strong.empty())
+    cm << " **No strong conformance case:** nothing here shows that this claim holds" << (weak.empty() ? "." : " beyond the weak evidence below.");
+  cm << "\n\n";
+  if (strong.size() + weak.size() + hazard.size() + measured.size() == 0) return;
+  table_head(cm, m, "| case | evidence | across configurations |", "|---|---|---|");
+  std::vector<ClaimTally> tally(m.columns.size());
+  for (int e = 0; e < 4; ++e)
+    for (const MatrixRow* row : by[e]) {
+      cm << "| `" << row->id << "` | " << md_cell(evidence_words(static_cast<Evidence>(e), row->info)) << " | "
+         << md_cell(row->summary) << " |";
+      row_cells(cm, *row);
+      for (size_t i = 0; i < row->cells.size(); ++i) {
+        const bool ran = any_ran(row->cells[i]), bad = any_against(row->cells[i]);
+        ClaimTally& t = tally[i];
+        if (e == 0) t.strong += ran, t.strong_bad += bad;
+        if (e == 1) t.weak += ran, t.weak_bad += bad;
+        if (e == 2) t.hazards += ran, t.hazards_broke += bad;
       }
-      cm << "\n";
     }
-  cm << "| **on this run** |";
-  for (size_t r = 0; r < runs; ++r) cm << " **" << claim_on_run(ran[r], bad[r], hazards[r], hazards_broke[r]) << "** |";
+  std::vector<std::string> words, patterns;
+  for (const auto& t : tally) {
+    patterns.emplace_back();
+    words.push_back(claim_on(t, measured_only, &patterns.back()));
+  }
+  cm << "| **the claim** | | **" << (measured_only ? "measured, not judged" : summarize(m.columns, patterns)) << "** |";
+  for (const auto& w : words) cm << " **" << w << "** |";
   cm << "\n";
 }
 
@@ -88,17 +132,17 @@ void claim_section(std::ostream& cm, const Matrix& m, const std::string& claim, 
 std::string patterns_markdown(const Matrix& m) {
   std::ostringstream md;
   md << "# Supported mixing patterns\n\n" << kMatrixProvenance;
-  patterns_runs(md, m);
+  configurations(md, m);
   std::string family;
   for (const auto& row : m.rows) {
     if (row.family != family) {
       family = row.family;
       md << "\n## " << family << "\n\n";
-      table_head(md, m, "| case | claims | declared |", "|---|---|---|");
+      table_head(md, m, "| case | claims | declared | across configurations |", "|---|---|---|---|");
     }
-    md << "| `" << row.id << "` | " << join(claims_of(row.info)) << " | " << str(row.info, "verdict") << " |";
-    for (const auto* c : row.results) md << " " << (c == nullptr ? "not run" : md_cell(verdict_of(*c).words)) << " |";
-    md << "\n";
+    md << "| `" << row.id << "` | " << join(claims_of(row.info)) << " | " << str(row.info, "verdict") << " | "
+       << md_cell(row.summary) << " |";
+    row_cells(md, row);
   }
   return md.str();
 }
@@ -106,18 +150,22 @@ std::string patterns_markdown(const Matrix& m) {
 std::string claims_markdown(const Matrix& m, const std::string& claims_reference) {
   std::ostringstream cm;
   cm << "# Claims and what the drivers did\n\n" << kMatrixProvenance
-     << "\nA claim is supported on a run when every conformance case citing it passed there, and diverges from its "
-        "documentation when one found the driver doing otherwise. Hazard cases (a misuse, or a use after destroy or "
-        "reset, whose outcome is undocumented) are listed apart and never make a claim read supported or diverging: "
-        "the last line says how many of them broke (failed, crashed or hung) on each run.\n";
+     << "\nEach claim lists its evidence by strength. A **strong** conformance case checks the claim so that it fails "
+        "when the driver does otherwise; a **weak** one checks something, but says why it could pass while the "
+        "claim is broken. A claim is supported on a configuration when every strong case citing it passed there, and "
+        "diverges from its documentation when one found the driver doing otherwise (a claim with no strong case is "
+        "judged by its weak ones, and says so). **Hazard** cases (a misuse, or a use after destroy or reset, whose "
+        "outcome is undocumented) never make a claim supported or diverging: the last line says how many of them broke "
+        "(failed, crashed or hung). **Measurements** record numbers and are never evidence. Columns are "
+        "configurations (machine, driver, build variant); repeated runs of one are counted in one cell.\n";
   const std::regex claim_line("^- ([A-Z][A-Z0-9-]+): (.*)$");
   std::istringstream ref(claims_reference);
   for (std::string line; std::getline(ref, line);) {
     std::smatch m_line;
     if (std::regex_search(line, m_line, claim_line)) claim_section(cm, m, m_line[1], m_line[2].str());
   }
-  cm << "\n## Runs\n\n";
-  for (size_t r = 0; r < m.labels.size(); ++r) cm << "- run " << r + 1 << ": " << m.labels[r] << "\n";
+  cm << "\n## Configurations\n\n";
+  for (const auto& c : m.columns) cm << "- " << c.label << ": " << column_files(m, c) << "\n";
   return cm.str();
 }
 

@@ -1,3 +1,5 @@
+// One case's verdict in one run (a cell of the matrix), and the matrix: rows by case id, columns by
+// configuration (matrix_columns.cpp).
 #include "harness/reports/matrix.h"
 
 #include <filesystem>
@@ -8,75 +10,142 @@
 namespace ctxshare {
 namespace {
 
-std::string cell_details(const nlohmann::json& c) {
-  std::string details;
+constexpr size_t kLastCalls = 6;
+
+// "SIGSEGV during cuStreamQuery (call 8, thread 0)" -> "SIGSEGV during cuStreamQuery": the part that is
+// alike from run to run, so that repeated runs merge; the whole reason is in the details.
+std::string first_clause(const std::string& reason) {
+  return reason.substr(0, std::min(reason.find(" ("), reason.find(": ")));
+}
+
+bool is_hazard_spec(const nlohmann::json& c) {
+  const nlohmann::json spec = c.value("case", nlohmann::json::object());
+  const std::string kind = str(spec, "kind"), verdict = str(spec, "verdict");  // "diagnostic": older files
+  return kind == "hazard" || kind == "measurement" || verdict == "diagnostic" || verdict == "hazard" || verdict == "measurement";
+}
+
+// The last calls the case's trace recorded: what it was doing when it failed, crashed or hung.
+std::string last_calls(const nlohmann::json& c) {
+  if (!c.contains("trace") || !c.at("trace").is_array()) return "";
+  std::vector<const nlohmann::json*> calls;
+  for (const auto& t : c.at("trace"))
+    if (t.contains("fn")) calls.push_back(&t);
+  std::string text;
+  for (size_t i = calls.size() > kLastCalls ? calls.size() - kLastCalls : 0; i < calls.size(); ++i) {
+    const auto& t = *calls[i];
+    text += "  #" + at(t, "/seq") + " " + str(t, "fn") + " -> " + str(t, "err", "(did not return)") +
+            (at(t, "/by") == "harness" ? " (harness)" : "") + "\n";
+  }
+  return text.empty() ? "" : "last calls:\n" + text;
+}
+
+std::string cell_details(const nlohmann::json& c, Outcome o) {
+  std::string details = "outcome: " + str(c, "outcome");
+  if (c.contains("attempts") && c["attempts"].size() > 1) details += " (attempts: " + c["attempts"].dump() + ")";
+  details += "\n";
+  if (!str(c, "reason").empty()) details += "reason: " + str(c, "reason") + "\n";
+  if (c.contains("expected")) details += "baseline: " + at(c, "/expected/entry") + ": " + at(c, "/expected/reason") + "\n";
   for (const auto& f : c.value("findings", nlohmann::json::array()))
     details += str(f, "kind") + ": " + str(f, "message") + (f.contains("evidence") ? " " + f["evidence"].dump() : "") + "\n";
   if (c.contains("observations") && !c["observations"].empty()) details += "observed: " + c["observations"].dump() + "\n";
+  if (o != Outcome::passed && o != Outcome::skipped) details += last_calls(c);
   return details;
 }
 
-// A pass reads as the case declared it: working, failing as documented, or a diagnostic's observation.
-Cell passed_cell(const nlohmann::json& c, const std::string& details) {
-  const nlohmann::json spec = c.value("case", nlohmann::json::object());
-  const std::string declared = str(spec, "verdict", "works");
-  if (declared == "fails") return {"documented_failure", "fails as documented (" + str(spec, "expected_error") + ")", details};
-  if (declared == "diagnostic" || declared == "hazard" || declared == "measurement")  // "diagnostic": older files
-    return {"observed", "observed, no crash", details};
-  return {policy(Outcome::passed).matrix_kind, "works", details};
+// What the driver did, whatever a baseline expected.
+std::string pattern_of(Outcome o, bool hazard) {
+  switch (o) {
+    case Outcome::passed:
+    case Outcome::xpass: return hazard ? "observed" : "works";
+    case Outcome::failed: return hazard ? "breaks" : "diverges";
+    case Outcome::crash: return "crashes";
+    case Outcome::timeout: return "hangs";
+    case Outcome::skipped: return "skipped";
+    case Outcome::flaky: return "flaky";
+    case Outcome::xfail:
+    case Outcome::error: break;
+  }
+  return "errors";
 }
 
 std::string cell_words(Outcome o, const nlohmann::json& c) {
-  const nlohmann::json expected = c.value("expected", nlohmann::json::object());
+  const nlohmann::json spec = c.value("case", nlohmann::json::object());
   switch (o) {
-    case Outcome::passed: return "works";
-    case Outcome::failed: {
-      // A hazard case has no documentation to diverge from: what it found is what breaks.
-      const std::string declared = str(c.value("case", nlohmann::json::object()), "verdict");
-      const bool hazard = declared == "hazard" || declared == "diagnostic" || declared == "measurement";
-      return (hazard ? "breaks: " : "diverges: ") + join(finding_kinds(c));
+    case Outcome::passed:
+    case Outcome::xpass: {
+      const std::string declared = str(spec, "verdict", "works");
+      const std::string words = is_hazard_spec(c) ? "observed, no crash"
+                                : declared == "fails" ? "fails as documented (" + str(spec, "expected_error") + ")"
+                                                      : "works";
+      return o == Outcome::xpass ? words + " (improved)" : words;
     }
-    case Outcome::crash: return "crash: " + str(c, "reason");
-    case Outcome::timeout: return "hang: " + str(c, "reason");
-    case Outcome::skipped: return "skipped: " + str(c, "reason");
-    case Outcome::xfail: return "known " + str(expected, expected.contains("outcomes") ? "outcomes" : "outcome") + ": " + str(expected, "reason");
-    case Outcome::xpass: return "improved: passed where the baseline expects " + str(expected, expected.contains("outcomes") ? "outcomes" : "outcome");
+    // A hazard case has no documentation to diverge from: what it found is what breaks.
+    case Outcome::failed: return (is_hazard_spec(c) ? "breaks: " : "diverges: ") + join(finding_kinds(c));
+    case Outcome::crash: return "crash: " + first_clause(str(c, "reason"));
+    case Outcome::timeout: return "hang: " + first_clause(str(c, "reason"));
+    case Outcome::skipped: return "skipped: " + first_clause(str(c, "reason"));
     case Outcome::flaky: return "flaky";
+    case Outcome::xfail:
     case Outcome::error: break;
   }
-  return "error: " + str(c, "reason");
+  return "error: " + first_clause(str(c, "reason"));
+}
+
+// An expected failure: how the case ended before the baseline judged it ("failed[wrong_context]").
+Outcome underlying(const nlohmann::json& c) {
+  std::string how = c.contains("attempts") && !c["attempts"].empty() && c["attempts"].back().is_string()
+                        ? c["attempts"].back().get<std::string>()
+                        : at(c, "/expected/outcomes").empty() ? at(c, "/expected/outcome") : at(c, "/expected/outcomes");
+  return outcome_from_string(how.substr(0, how.find_first_of("[,| "))).value_or(Outcome::error);
 }
 
 }  // namespace
 
 Cell verdict_of(const nlohmann::json& c) {
-  const auto outcome = outcome_from_string(str(c, "outcome"));
-  const std::string details = cell_details(c);
-  if (outcome == Outcome::passed) return passed_cell(c, details);
-  const Outcome o = outcome.value_or(Outcome::error);
-  return {policy(o).matrix_kind, cell_words(o, c), details};
+  const Outcome o = outcome_from_string(str(c, "outcome")).value_or(Outcome::error);
+  const bool hazard = is_hazard_spec(c);
+  if (o == Outcome::xfail) {
+    const Outcome was = underlying(c);
+    return {"known", cell_words(was, c) + " (known)", pattern_of(was, hazard), cell_details(c, o)};
+  }
+  std::string kind = policy(o).matrix_kind;
+  if (o == Outcome::passed && hazard) kind = "observed";
+  if (o == Outcome::passed && str(c.value("case", nlohmann::json::object()), "verdict") == "fails") kind = "documented_failure";
+  return {kind, cell_words(o, c), pattern_of(o, hazard), cell_details(c, o)};
 }
 
-Matrix build_matrix(const std::vector<ResultFile>& runs) {
-  std::map<std::string, MatrixRow> rows;
-  for (size_t r = 0; r < runs.size(); ++r)
-    for (const auto& c : runs[r].doc["cases"]) {
-      auto& row = rows[c["id"]];
-      row.info = c.value("case", nlohmann::json::object());
-      row.results.resize(runs.size(), nullptr);
-      row.results[r] = &c;
-    }
-  Matrix m{&runs, {}, {}};
-  for (const auto& run : runs) m.labels.push_back(run_label(run.doc));
-  for (auto& [id, row] : rows) {
-    row.id = id;
-    row.family = str(row.info, "family", id.substr(0, id.find('.')));
-    m.rows.push_back(std::move(row));
-  }
-  return m;
+bool against_claim(const std::string& pattern) {
+  return pattern == "diverges" || pattern == "breaks" || pattern == "crashes" || pattern == "hangs" || pattern == "flaky" ||
+         pattern == "errors";
+}
+
+bool any_against(const ColumnCell& c) {
+  for (const auto& [cell, n] : c.ways)
+    if (against_claim(cell.pattern)) return true;
+  return false;
+}
+
+bool any_ran(const ColumnCell& c) {
+  for (const auto& [cell, n] : c.ways)
+    if (cell.pattern != "skipped") return true;
+  return false;
 }
 
 std::string run_file_name(const ResultFile& run) { return std::filesystem::path(run.path).filename().string(); }
+
+std::string column_files(const Matrix& m, const Column& c) {
+  std::string files;
+  for (size_t r : c.runs) files += (files.empty() ? "" : ", ") + run_file_name((*m.runs)[r]);
+  return files;
+}
+
+std::string run_summary(const nlohmann::json& doc) {
+  std::string summary;
+  const nlohmann::json counts = doc.value("summary", nlohmann::json::object());
+  for (const auto& [k, v] : counts.items())
+    if (v.is_number() && v.get<int>() > 0) summary += (summary.empty() ? "" : ", ") + std::to_string(v.get<int>()) + " " + k;
+  return summary;
+}
 
 std::string write_matrix(const std::vector<ResultFile>& runs, const std::string& claims_reference,
                          const std::string& out_dir) {
