@@ -4,21 +4,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-Ran run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
-  TempDir tmp;
-  const std::string out = tmp.file("out"), err = tmp.file("err");
-  const auto start = std::chrono::steady_clock::now();
-  const pid_t pid = fork();
-  if (pid == 0) {
+namespace {
+double now() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+}  // namespace
+
+Started start(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  Started s;
+  std::string tmpl = (std::filesystem::temp_directory_path() / "ctxshare-run-XXXXXX").string();
+  s.dir = mkdtemp(tmpl.data());
+  s.out = s.dir + "/out";
+  s.err = s.dir + "/err";
+  s.start = now();
+  s.pid = fork();
+  if (s.pid == 0) {
     for (const auto& [k, v] : env) v.empty() ? unsetenv(k.c_str()) : setenv(k.c_str(), v.c_str(), 1);
-    const int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int o = open(s.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = open(s.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(o, 1);
     dup2(e, 2);
     std::vector<char*> args;
@@ -27,14 +35,44 @@ Ran run(const std::vector<std::string>& argv, const std::map<std::string, std::s
     execv(args[0], args.data());
     _exit(127);
   }
+  return s;
+}
+
+std::string output_so_far(const Started& s) { return read_file(s.out); }
+
+Ran wait_for(Started& s) {
   int status = 0;
-  waitpid(pid, &status, 0);
+  waitpid(s.pid, &status, 0);
   Ran r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = now() - s.start;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = read_file(out);
-  r.err = read_file(err);
+  r.out = read_file(s.out);
+  r.err = read_file(s.err);
+  std::error_code ec;
+  std::filesystem::remove_all(s.dir, ec);
   return r;
+}
+
+Ran run(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env) {
+  Started s = start(argv, env);
+  return wait_for(s);
+}
+
+bool process_running_with(const std::vector<std::string>& words, const std::string& env_entry) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string cmdline = read_file(entry.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.empty()) continue;
+    bool all = true;
+    for (const auto& w : words) all = all && cmdline.find(w) != std::string::npos;
+    if (all && !env_entry.empty()) {
+      std::string environ = read_file(entry.path().string() + "/environ");
+      std::replace(environ.begin(), environ.end(), '\0', '\n');
+      all = ("\n" + environ).find("\n" + env_entry + "\n") != std::string::npos;
+    }
+    if (all) return true;
+  }
+  return false;
 }
 
 TempDir::TempDir() {

@@ -20,6 +20,7 @@ struct RunArgs {
   std::vector<std::string> patterns, labels;
   std::string json_path, junit_path, expectations_path;
   bool flakes_pass = false;
+  bool require_gpu = false;  // or CTXSHARE_REQUIRE_GPU=1: a run where no case found a usable GPU fails
   double timeout_s = 0;
   int jobs = 1, reruns = 2, skip_exit_code = -1;
 };
@@ -35,7 +36,7 @@ int diff_command(const DiffArgs& a);
 
 struct MatrixArgs {
   std::vector<std::string> paths;
-  std::string out_dir, claims_path = "docs/claims-reference.md";
+  std::string out_dir, claims_path = CTXSHARE_CLAIMS_REFERENCE;  // the source tree's, built in
 };
 int matrix_command(const MatrixArgs& a);
 

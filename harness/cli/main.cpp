@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 
@@ -19,6 +20,20 @@ int bad_input(const std::string& message) {
 }
 
 namespace {
+
+// An output path: "-" is standard output; an empty one is a mistake, never "no output".
+const CLI::Validator kOutputPath(
+    [](std::string& path) { return path.empty() ? std::string("an output path is empty") : std::string(); }, "PATH");
+
+// Seconds a case may run: positive and finite, said plainly when not.
+const CLI::Validator kSeconds(
+    [](std::string& text) {
+      char* end = nullptr;
+      const double s = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || !(s > 0) || s > 86400) return "'" + text + "' is not a number of seconds from 0 to 86400";
+      return std::string();
+    },
+    "SECONDS");
 
 // A subcommand and what runs when it is given; each holds its parsed options.
 struct Command {
@@ -35,7 +50,7 @@ std::pair<CLI::App*, std::shared_ptr<Args>> subcommand(CLI::App& app, const char
 Command add_list(CLI::App& app) {
   auto [cmd, a] = subcommand<ListArgs>(app, "list", "list the cases with their claims, verdict, needs and labels");
   cmd->add_option("patterns", a->patterns, "case ids, families or globs");
-  cmd->add_option("-l,--label", a->labels, "only cases with this label (repeatable)");
+  cmd->add_option("-l,--label", a->labels, "only cases with this label (repeatable)")->allow_extra_args(false);
   cmd->add_flag("--json", a->json, "as JSON");
   return {cmd, [a] { return list_command(*a); }};
 }
@@ -43,18 +58,19 @@ Command add_list(CLI::App& app) {
 Command add_run(CLI::App& app, const std::vector<std::string>& argv) {
   auto [cmd, a] = subcommand<RunArgs>(app, "run", "run cases, each in a fresh process");
   cmd->add_option("patterns", a->patterns, "case ids, families or globs (default: all)");
-  cmd->add_option("-l,--label", a->labels, "only cases with this label (repeatable)");
-  cmd->add_option("-t,--timeout", a->timeout_s, "seconds before a case is killed (default: the case's own)")
-      ->check(CLI::PositiveNumber);
+  cmd->add_option("-l,--label", a->labels, "only cases with this label (repeatable)")->allow_extra_args(false);
+  cmd->add_option("-t,--timeout", a->timeout_s, "seconds before a case is killed (default: the case's own)")->check(kSeconds);
   cmd->add_option("-j,--jobs", a->jobs, "cases run at once; exclusive cases always run alone")->check(CLI::Range(1, 256));
   cmd->add_option("--reruns", a->reruns,
                   "run an attempt the baseline does not allow N more times (default 2): attempts that differ are a new flake")
       ->check(CLI::Range(0, 10));
   cmd->add_flag("--flakes-pass", a->flakes_pass, "a new flake (attempts that ended differently) does not fail the run");
-  cmd->add_option("--json", a->json_path, "write the results as JSON");
+  cmd->add_option("--json", a->json_path, "write the results as JSON (- for standard output)")->check(kOutputPath);
   cmd->add_option("--expectations,--baseline", a->expectations_path,
                   "the baseline (docs/expectations.md); default: CTXSHARE_BASELINE, else the driver branch's bundled file");
-  cmd->add_option("--junit", a->junit_path, "write the results as JUnit XML");
+  cmd->add_option("--junit", a->junit_path, "write the results as JUnit XML (- for standard output)")->check(kOutputPath);
+  cmd->add_flag("--require-gpu", a->require_gpu,
+                "fail the run when no case reached a usable GPU, with the reason (also CTXSHARE_REQUIRE_GPU=1): a GPU job on a machine without one is red, not green");
   cmd->add_option("--skip-exit-code", a->skip_exit_code,
                   "exit with this code when every selected case was skipped (ctest's SKIP_RETURN_CODE)")
       ->check(CLI::Range(0, 255));
@@ -77,8 +93,10 @@ Command add_diff(CLI::App& app) {
 Command add_matrix(CLI::App& app) {
   auto [cmd, a] = subcommand<MatrixArgs>(app, "matrix", "the supported-patterns table, claims page and HTML matrix from result files");
   cmd->add_option("results", a->paths, "result files from `ctxshare run --json`")->required();
-  cmd->add_option("--out", a->out_dir, "directory to write patterns.md, claims.md and matrix.html")->required();
-  cmd->add_option("--claims", a->claims_path, "the claims reference (default: docs/claims-reference.md)");
+  cmd->add_option("--out", a->out_dir, "directory to write patterns.md, claims.md and matrix.html (made if missing)")
+      ->required()
+      ->check(kOutputPath);
+  cmd->add_option("--claims", a->claims_path, "the claims reference (default: the one of the source tree this ctxshare was built from)");
   return {cmd, [a] { return matrix_command(*a); }};
 }
 
@@ -86,7 +104,7 @@ Command add_baseline(CLI::App& app) {
   auto [cmd, a] = subcommand<BaselineArgs>(
       app, "baseline", "draft a baseline from result files: every case that did not only pass, with what it was seen to do");
   cmd->add_option("results", a->paths, "result files from `ctxshare run --json`")->required();
-  cmd->add_option("--out", a->out, "write the draft here (whole or not at all); default: standard output");
+  cmd->add_option("--out", a->out, "write the draft here (whole or not at all); default: standard output")->check(kOutputPath);
   return {cmd, [a] { return baseline_command(*a); }};
 }
 
@@ -100,7 +118,7 @@ Command add_tally(CLI::App& app) {
 Command add_repro(CLI::App& app) {
   auto [cmd, a] = subcommand<ReproArgs>(app, "repro", "a standalone reproducer of one case, with a report draft, for a vendor");
   cmd->add_option("case", a->id, "the case id")->required();
-  cmd->add_option("--out", a->out_dir, "directory to write it in")->required();
+  cmd->add_option("--out", a->out_dir, "directory to write it in")->required()->check(kOutputPath);
   cmd->add_option("--results", a->results_path, "a result file whose run of the case fills in the report");
   return {cmd, [a] { return repro_command(*a); }};
 }
@@ -110,8 +128,8 @@ Command add_bench(CLI::App& app) {
   cmd->add_option("--runs", a->runs, "processes for the floor and for the case")->check(CLI::Range(3, 1000));
   cmd->add_option("--repetitions", a->repetitions, "samples of each mixing benchmark")->check(CLI::Range(3, 1000));
   cmd->add_option("--case", a->case_id, "the case the floor is compared with");
-  cmd->add_option("--json", a->json_path, "write the numbers as JSON");
-  cmd->add_option("--svg-dir", a->svg_dir, "write one SVG chart per benchmark group there");
+  cmd->add_option("--json", a->json_path, "write the numbers as JSON")->check(kOutputPath);
+  cmd->add_option("--svg-dir", a->svg_dir, "write one SVG chart per benchmark group there")->check(kOutputPath);
   return {cmd, [a] { return bench_command(*a); }};
 }
 
@@ -140,6 +158,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("ctxshare: %l: %v");
   CLI::App app{"ctxshare: conformance and diagnostics for mixing the CUDA driver and runtime APIs"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("ctxshare ") + CTXSHARE_VERSION + " (" + CTXSHARE_VARIANT + ")");
   const std::vector<std::string> args(argv, argv + argc);
   std::vector<Command> commands = {add_list(app),   add_run(app, args), add_env(app),   add_diff(app),
                                    add_matrix(app), add_tally(app), add_baseline(app),     add_repro(app), add_bench(app)};

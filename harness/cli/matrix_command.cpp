@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -8,6 +9,9 @@
 namespace ctxshare {
 
 int matrix_command(const MatrixArgs& a) {
+  std::error_code ec;
+  std::filesystem::create_directories(a.out_dir, ec);
+  if (ec) return bad_input(a.out_dir + ": cannot be made: " + ec.message());
   std::vector<ResultFile> runs;
   if (std::string why = load_all_results(a.paths, &runs); !why.empty()) return bad_input(why);
   std::ifstream in(a.claims_path);

@@ -1,5 +1,10 @@
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 
 #include "harness/cli/commands.h"
 #include "harness/reports/environment.h"
@@ -8,6 +13,7 @@
 #include "harness/results/result_file.h"
 #include "harness/run/catalog.h"
 #include "harness/run/expectations.h"
+#include "harness/run/process.h"
 #include "harness/run/runner.h"
 
 namespace ctxshare {
@@ -20,9 +26,10 @@ std::string prepare(const RunArgs& a, std::vector<const CaseDef*>* selected, Exp
   std::string error;
   *selected = select_cases(a.patterns, a.labels, &error);
   if (!error.empty()) return error;
+  std::vector<std::string> outputs;
   for (const auto* path : {&a.json_path, &a.junit_path})
-    if (!path->empty())
-      if (std::string why = check_writable(*path); !why.empty()) return why;
+    if (!path->empty()) outputs.push_back(*path);
+  if (std::string why = check_outputs(outputs); !why.empty()) return why;
   *baseline = a.expectations_path + " (--expectations)";
   const std::string file = a.expectations_path.empty() ? default_baseline(baseline) : a.expectations_path;
   if (file.empty()) return {};
@@ -41,6 +48,28 @@ std::string write_outputs(const RunArgs& a, const std::vector<const CaseDef*>& s
   return {};
 }
 
+bool require_gpu(const RunArgs& a) {
+  const char* env = std::getenv("CTXSHARE_REQUIRE_GPU");
+  return a.require_gpu || (env != nullptr && std::strcmp(env, "1") == 0);
+}
+
+// Why the run did not reach a GPU although one is required, or empty: no case that needs a GPU
+// found a driver that initialized with a device (the case's first skip reason says what was missing).
+std::string no_gpu_reached(const std::vector<const CaseDef*>& selected, const std::vector<CaseResult>& results) {
+  std::string first_reason;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const CaseDef* def = find_case(results[i].id);
+    if (def == nullptr || def->spec.needs.devices == 0) continue;
+    const nlohmann::json& drv = results[i].driver;
+    if (drv.is_object() && drv.value("initialized", false) && drv.value("devices", 0) > 0) return {};
+    if (first_reason.empty()) first_reason = results[i].reason;
+  }
+  const bool any_gpu_case = std::any_of(selected.begin(), selected.end(), [](const CaseDef* d) { return d->spec.needs.devices > 0; });
+  if (!any_gpu_case) return {};
+  return "a GPU is required (--require-gpu or CTXSHARE_REQUIRE_GPU=1) and no case reached one: " +
+         (first_reason.empty() ? std::string("no case that needs a GPU ran") : first_reason);
+}
+
 int exit_status(const RunArgs& a, const std::vector<CaseResult>& results) {
   const auto all = [&](auto pred) { return std::all_of(results.begin(), results.end(), pred); };
   if (a.skip_exit_code >= 0 && !results.empty() && all([](const CaseResult& r) { return r.outcome == Outcome::skipped; }))
@@ -56,6 +85,11 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   Expectations expectations;
   std::string baseline;
   if (std::string why = prepare(a, &selected, &expectations, &baseline); !why.empty()) return bad_input(why);
+  if (is_stdout_path(a.json_path) || is_stdout_path(a.junit_path)) {
+    // Standard output carries the document alone; the progress goes to standard error.
+    set_stdout_for_data(dup(STDOUT_FILENO));
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+  }
   std::printf("ctxshare: baseline %s\n", baseline.c_str());
   RunRecord record;
   record.command = argv;
@@ -81,10 +115,23 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   const auto results = run_cases(selected, options);
   record.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   print_run_summary(results, record.wall_s, a.jobs);
-  if (!a.json_path.empty() && !probed) record.environment = environment_through_child();
   record.baseline = baseline;
+  if (const int sig = interrupted_by(); sig != 0) {
+    record.interrupted = signal_name(sig);
+    record.cases_not_run = static_cast<int>(selected.size() - results.size());
+    std::printf("ctxshare: interrupted by %s: %zu of %zu cases ran; the results so far are written\n", record.interrupted.c_str(),
+                results.size(), selected.size());
+    if (std::string why = write_outputs(a, selected, std::move(record), results); !why.empty()) return bad_input(why);
+    return 128 + sig;
+  }
+  if (!a.json_path.empty() && !probed) record.environment = environment_through_child();
 
   if (std::string why = write_outputs(a, selected, std::move(record), results); !why.empty()) return bad_input(why);
+  if (require_gpu(a))
+    if (std::string why = no_gpu_reached(selected, results); !why.empty()) {
+      std::fprintf(stderr, "ctxshare: error: %s\n", why.c_str());
+      return 1;
+    }
   return exit_status(a, results);
 }
 

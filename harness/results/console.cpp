@@ -1,6 +1,8 @@
 #include "harness/results/console.h"
 
 #include <cstdio>
+#include <map>
+#include <set>
 #include <string>
 
 namespace ctxshare {
@@ -35,16 +37,19 @@ void print_result(const CaseResult& r, size_t done, size_t total) {
   if (!r.expected.is_null() && r.outcome == Outcome::xfail) {
     std::printf("[%zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", done, total, "xfail", r.id.c_str(), r.duration_s,
                 r.expected.value("reason", "").c_str(), r.expected.value("entry", "").c_str());
+    std::fflush(stdout);
     return;
   }
   const OutcomePolicy& p = policy(r.outcome);
   const int width = static_cast<int>(std::to_string(total).size());
   std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n", width, done, total, p.name, r.id.c_str(), r.duration_s);
-  if (p.console_reason) std::printf("    %s\n", r.reason.c_str());
-  if (!p.console_findings) return;
-  print_findings(r);
-  if (p.console_last_calls) print_last_calls(r);
-  std::fflush(stdout);
+  // Without a GPU every case skips for one reason: it is said once, not once per case.
+  static std::set<std::string> skip_reasons_said;
+  const bool repeated_skip = r.outcome == Outcome::skipped && !skip_reasons_said.insert(r.reason).second;
+  if (p.console_reason && !repeated_skip) std::printf("    %s\n", r.reason.c_str());
+  if (p.console_findings) print_findings(r);
+  if (p.console_findings && p.console_last_calls) print_last_calls(r);
+  std::fflush(stdout);  // a CI log shows each case as it ends, not when a buffer fills
 }
 
 void print_run_summary(const std::vector<CaseResult>& results, double wall_s, int jobs) {
@@ -53,6 +58,11 @@ void print_run_summary(const std::vector<CaseResult>& results, double wall_s, in
   for (const auto& p : policies())
     if (p.always_in_summary || count.at(p.name) > 0)
       summary += (summary.empty() ? "" : ", ") + std::to_string(count.at(p.name)) + " " + p.name;
+  std::map<std::string, int> skipped_for;
+  for (const auto& r : results)
+    if (r.outcome == Outcome::skipped) ++skipped_for[r.reason];
+  for (const auto& [reason, n] : skipped_for)
+    if (n > 1) std::printf("ctxshare: %d cases skipped: %s\n", n, reason.c_str());
   std::printf("ctxshare: %zu cases in %.1f s (-j %d)\n%s\n", results.size(), wall_s, jobs, summary.c_str());
 }
 

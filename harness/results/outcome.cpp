@@ -21,12 +21,13 @@ constexpr OutcomePolicy kPolicies[] = {
     {Outcome::crash,   "crash",   false,  J::error,     false, true,    true,  false,  "crash",         D::fails},
     {Outcome::error,   "error",   false,  J::error,     false, true,    true,  false,  "error",         D::fails},
     {Outcome::flaky,   "flaky",   false,  J::failure,   true,  true,    false, false,  "flaky",         D::fails},
+    {Outcome::interrupted, "interrupted", false, J::error, true, false, false, false,  "error",         D::tolerated},
 };
 
 constexpr bool in_enum_order() {
   for (int i = 0; i < static_cast<int>(std::size(kPolicies)); ++i)
     if (static_cast<int>(kPolicies[i].outcome) != i) return false;
-  return std::size(kPolicies) == static_cast<size_t>(Outcome::flaky) + 1;
+  return std::size(kPolicies) == static_cast<size_t>(Outcome::interrupted) + 1;
 }
 static_assert(in_enum_order(), "one row per outcome, in the enum's order");
 

@@ -1,6 +1,7 @@
 // The closed set of outcomes and one table of what each means to every consumer: the exit code, JUnit,
 // the console, the matrix and diff (docs/results.md prints the table). xfail is an outcome the
-// baseline allows; xpass only ever means an improvement over the baseline; flaky a new flake.
+// baseline allows; xpass only ever means an improvement over the baseline; flaky a new flake;
+// interrupted a case the run's own interruption (Ctrl-C, a CI cancel) ended.
 #pragma once
 
 #include <optional>
@@ -9,7 +10,7 @@
 
 namespace ctxshare {
 
-enum class Outcome { passed, failed, skipped, xfail, xpass, timeout, crash, error, flaky };
+enum class Outcome { passed, failed, skipped, xfail, xpass, timeout, crash, error, flaky, interrupted };
 
 enum class JunitElement { none, failure, error, skipped };
 

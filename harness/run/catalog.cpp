@@ -20,18 +20,24 @@ bool balanced_brackets(const std::string& p) {
 }
 
 bool has_label(const CaseDef& def, const std::string& label) {
-  return def.family == label ||
-         std::find(def.spec.labels.begin(), def.spec.labels.end(), label) != def.spec.labels.end();
+  const std::vector<std::string> all = labels_of(def);
+  return std::find(all.begin(), all.end(), label) != all.end();
 }
 
 }  // namespace
 
-nlohmann::json to_json(const CaseDef& def) {
+std::vector<std::string> labels_of(const CaseDef& def) {
   const CaseSpec& s = def.spec;
   std::vector<std::string> labels = {def.family};
   labels.insert(labels.end(), s.labels.begin(), s.labels.end());
   if (s.needs.devices > 0) labels.push_back("gpu");
   if (s.exclusive) labels.push_back("exclusive");
+  return labels;
+}
+
+nlohmann::json to_json(const CaseDef& def) {
+  const CaseSpec& s = def.spec;
+  const std::vector<std::string> labels = labels_of(def);
   nlohmann::json j = {{"id", def.id},
                       {"family", def.family},
                       {"claims", s.claims},

@@ -12,6 +12,8 @@
 namespace ctxshare {
 
 nlohmann::json to_json(const CaseDef& def);
+// Its family, its declared labels, and "gpu" (it needs a device) and "exclusive" (it runs alone).
+std::vector<std::string> labels_of(const CaseDef& def);
 
 // Every case that matches one of the patterns (all when there are none) and carries every label.
 // Patterns are exact ids, family names, or globs (* ? [...]). A pattern or label that selects

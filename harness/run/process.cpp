@@ -44,6 +44,8 @@ std::string signal_name(int sig) {
     case SIGILL: return "SIGILL";
     case SIGKILL: return "SIGKILL";
     case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
     case SIGTRAP: return "SIGTRAP";
     default: return "signal " + std::to_string(sig);
   }

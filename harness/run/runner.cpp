@@ -27,6 +27,31 @@ constexpr std::size_t kTraceHead = 200;   // the first calls of a case: its setu
 constexpr std::size_t kTraceTail = 2000;  // the last calls: what it was doing when it ended
 constexpr std::size_t kOutputTail = 16 * 1024;
 
+volatile sig_atomic_t g_interrupt = 0;
+void on_interrupt(int sig) { g_interrupt = sig; }
+
+// While a run is on, an interrupting signal is noted instead of killing this process, so that the
+// cases' processes (in groups of their own, out of reach of the terminal's Ctrl-C) are ended and the
+// results so far are written.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupt = 0;
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &sa, &old_[i]);
+  }
+  ~InterruptGuard() {
+    for (int i = 0; i < 3; ++i) sigaction(kSignals[i], &old_[i], nullptr);
+  }
+
+ private:
+  static constexpr int kSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+  struct sigaction old_[3];
+};
+int g_interrupted_by = 0;
+
 // One case's child, from start to classification.
 class Running {
  public:
@@ -44,6 +69,21 @@ class Running {
 
   bool done() const { return done_; }
   CaseResult take() { return std::move(result_); }
+
+  // The run was interrupted: the case's processes end now, and what it did so far is kept.
+  void interrupt(int sig) {
+    if (done_) return;
+    kill(-proc_.pid, SIGKILL);
+    int status = 0;
+    waitpid(proc_.pid, &status, 0);
+    drain();
+    const std::size_t findings = result_.findings.size();  // the case's own; not the kill's crash
+    finish(status);
+    result_.findings.erase(result_.findings.begin() + static_cast<std::ptrdiff_t>(findings), result_.findings.end());
+    result_.outcome = Outcome::interrupted;
+    result_.signal = 0;
+    result_.reason = "the run was interrupted by " + signal_name(sig) + " " + last_call_words();
+  }
 
   void add_fds(std::vector<pollfd>& fds) const {
     if (proc_.out_fd >= 0) fds.push_back({proc_.out_fd, POLLIN, 0});
@@ -271,6 +311,14 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
   auto timeout_of = [&](const CaseDef& d) { return options.timeout_s > 0 ? options.timeout_s : d.spec.timeout_s; };
 
   while (finished < selection.size()) {
+    if (g_interrupt != 0) {
+      for (auto& [i, r] : running) {
+        r->interrupt(g_interrupt);
+        results[i] = r->take();
+        if (on_done) on_done(i, results[i]);
+      }
+      return results;  // the cases never started have no id: run_cases leaves them out
+    }
     // An exclusive case starts only on an idle machine, and nothing starts beside it.
     while (next < selection.size() && static_cast<int>(running.size()) < jobs) {
       const CaseDef& def = *selection[next];
@@ -300,7 +348,11 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
 
 }  // namespace
 
+int interrupted_by() { return g_interrupted_by; }
+
 std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options) {
+  const InterruptGuard guard;
+  g_interrupted_by = 0;
   const auto expected = options.expected ? options.expected
                                          : [](const CaseResult& r) { return r.outcome == Outcome::passed || r.outcome == Outcome::skipped; };
   std::size_t judged = 0;
@@ -313,14 +365,22 @@ std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, 
   // done: a change shows in every attempt, a flake in some, and a later pass hides neither.
   std::vector<std::size_t> unexpected;
   std::vector<CaseResult> results = run_batch(selection, options, [&](std::size_t i, CaseResult& r) {
-    if (expected(r) || options.reruns == 0) judge(r, {});
+    if (r.outcome == Outcome::interrupted) {
+      if (options.on_result) options.on_result(r, ++judged, selection.size());
+    } else if (expected(r) || options.reruns == 0 || g_interrupt != 0) judge(r, {});
     else unexpected.push_back(i);
   });
   for (const std::size_t i : unexpected) {
     std::vector<CaseResult> reruns;
-    for (int attempt = 0; attempt < options.reruns; ++attempt) reruns.push_back(std::move(run_batch({selection[i]}, options, {})[0]));
-    judge(results[i], reruns);
+    for (int attempt = 0; attempt < options.reruns && g_interrupt == 0; ++attempt) {
+      CaseResult again = std::move(run_batch({selection[i]}, options, {})[0]);
+      if (again.outcome != Outcome::interrupted && !again.id.empty()) reruns.push_back(std::move(again));
+    }
+    judge(results[i], reruns);  // an interrupted rerun is not an attempt: the ones that ended are judged
   }
+  g_interrupted_by = g_interrupt;
+  // After an interruption the cases never started have no result.
+  results.erase(std::remove_if(results.begin(), results.end(), [](const CaseResult& r) { return r.id.empty(); }), results.end());
   return results;
 }
 

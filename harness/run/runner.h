@@ -25,7 +25,12 @@ struct RunOptions {
   std::function<void(CaseResult&, std::size_t done, std::size_t total)> on_result;
 };
 
+// Runs the selection. SIGINT, SIGTERM or SIGHUP stop the run: the running cases' processes are
+// killed and their results marked interrupted, no other case starts, and the results so far come back
+// (interrupted_by() then names the signal).
 std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, const RunOptions& options);
+// The signal that interrupted the last run_cases, 0 if none did.
+int interrupted_by();
 
 // Runs `this executable args...` in a fresh process and returns its stdout, for the environment
 // probe; exit status in *status.
