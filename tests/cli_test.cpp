@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "process.h"
@@ -177,4 +178,23 @@ TEST(Messages, ANoGpuRunSaysItsSkipReasonOnce) {
   size_t said = 0;
   for (size_t at = r.out.find("no driver"); at != std::string::npos; at = r.out.find("no driver", at + 1)) ++said;
   EXPECT_EQ(said, 2u) << "once under the first case, once in the summary:\n" << r.out;
+}
+
+// README.md's numbers and commands are the suite's: a count gone stale or a CI command that drifted
+// from .ci/run fails here rather than misleading a first-time reader.
+TEST(Readme, CountsTheCasesAndFamiliesTheSuiteHas) {
+  const std::string readme = read_file(std::string(CTXSHARE_SOURCE_DIR) + "/README.md");
+  const json list = json::parse(run({kSuite, "list", "--json"}).out);
+  std::set<std::string> families;
+  for (const auto& c : list) families.insert(c["family"].get<std::string>());
+  const std::string words = std::to_string(list.size()) + " cases in " + std::to_string(families.size()) + " families";
+  EXPECT_NE(readme.find(words), std::string::npos) << "README.md should say \"" << words << "\"";
+}
+
+TEST(Readme, ItsTestCommandIsTheOneCiRuns) {
+  const std::string readme = read_file(std::string(CTXSHARE_SOURCE_DIR) + "/README.md");
+  const std::string ci = read_file(std::string(CTXSHARE_SOURCE_DIR) + "/.ci/run");
+  const std::string last_line = ci.substr(ci.rfind('\n', ci.size() - 2) + 1);
+  ASSERT_FALSE(last_line.empty());
+  EXPECT_NE(readme.find("    " + last_line), std::string::npos) << ".ci/run's command is not README.md's:\n" << last_line;
 }

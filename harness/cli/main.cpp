@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "harness/build_info.h"
 #include "harness/cli/commands.h"
 #include "harness/reports/bench.h"
 

@@ -1,3 +1,4 @@
+#include "harness/build_info.h"
 #include "harness/reports/environment.h"
 
 #include <cuda_runtime_api.h>

@@ -1,3 +1,4 @@
+#include "harness/build_info.h"
 #include "harness/reports/repro.h"
 
 #include <filesystem>

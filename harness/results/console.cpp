@@ -34,14 +34,16 @@ void print_last_calls(const CaseResult& r) {
 }  // namespace
 
 void print_result(const CaseResult& r, size_t done, size_t total) {
+  const int width = static_cast<int>(std::to_string(total).size());
   if (!r.expected.is_null() && r.outcome == Outcome::xfail) {
-    std::printf("[%zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", done, total, "xfail", r.id.c_str(), r.duration_s,
-                r.expected.value("reason", "").c_str(), r.expected.value("entry", "").c_str());
+    // What it did this time, and the baseline entry that allows it.
+    const std::string did = r.attempts.empty() ? r.reason : r.attempts.front();
+    std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", width, done, total, "xfail", r.id.c_str(), r.duration_s,
+                did.c_str(), r.expected.value("entry", "").c_str());
     std::fflush(stdout);
     return;
   }
   const OutcomePolicy& p = policy(r.outcome);
-  const int width = static_cast<int>(std::to_string(total).size());
   std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n", width, done, total, p.name, r.id.c_str(), r.duration_s);
   // Without a GPU every case skips for one reason: it is said once, not once per case.
   static std::set<std::string> skip_reasons_said;

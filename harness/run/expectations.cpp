@@ -1,3 +1,4 @@
+#include "harness/build_info.h"
 #include "harness/run/expectations.h"
 
 #include "harness/results/renames.h"
