@@ -198,3 +198,48 @@ TEST(Readme, ItsTestCommandIsTheOneCiRuns) {
   ASSERT_FALSE(last_line.empty());
   EXPECT_NE(readme.find("    " + last_line), std::string::npos) << ".ci/run's command is not README.md's:\n" << last_line;
 }
+
+// A case that needs one device sees one, the least busy; one that needs two sees two; the GPUs are
+// the caller's CUDA_VISIBLE_DEVICES (here a pretend pair: the cases skip without a driver, and the
+// result says what each was shown).
+TEST(GpuScheduling, OneDeviceCasesAreSpreadOverTheGpusOneVisibleEach) {
+  TempDir tmp;
+  std::map<std::string, std::string> env = kNoDriver;
+  env["CUDA_VISIBLE_DEVICES"] = "3,5";
+  const Ran r = run({kSelftest, "run", "-j", "4", "selftest.needs_one_gpu_each", "selftest.needs_two_gpus", "selftest.passes",
+                     "--json", tmp.file("r.json")},
+                    env);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> shown;
+  const json doc = json::parse(read_file(tmp.file("r.json")));
+  for (const auto& c : doc["cases"]) {
+    const std::string id = c["id"];
+    const std::string visible = c.value("visible_devices", "");
+    if (id == "selftest.needs_two_gpus") {
+      EXPECT_EQ(visible, "3,5");
+    } else if (id == "selftest.passes") {
+      EXPECT_EQ(visible, "") << "a case that needs no GPU is shown none in particular";
+    } else {
+      ++shown[visible];
+    }
+  }
+  EXPECT_EQ(shown.size(), 2u) << "both GPUs were used";
+  EXPECT_EQ(shown["3"] + shown["5"], 4);
+}
+
+// A case run alone (a ctest test) sees what it is given: ctest's resource spec spreads those.
+TEST(GpuScheduling, ACaseAloneIsShownWhatItIsGiven) {
+  TempDir tmp;
+  std::map<std::string, std::string> env = kNoDriver;
+  env["CUDA_VISIBLE_DEVICES"] = "3,5";
+  run({kSelftest, "run", "selftest.needs_one_gpu_each.a", "--json", tmp.file("alone.json")}, env);
+  EXPECT_FALSE(json::parse(read_file(tmp.file("alone.json")))["cases"][0].contains("visible_devices"));
+}
+
+TEST(GpuScheduling, JobsDefaultToTheCoresWithoutAGpu) {
+  TempDir tmp;
+  std::map<std::string, std::string> env = kNoDriver;
+  env["CUDA_VISIBLE_DEVICES"] = "";  // unset: the GPUs are NVML's, and this machine has no NVML
+  run({kSelftest, "run", "selftest.passes", "selftest.records_mismatch", "--json", tmp.file("r.json")}, env);
+  EXPECT_EQ(json::parse(read_file(tmp.file("r.json")))["jobs"], static_cast<int>(std::thread::hardware_concurrency()));
+}

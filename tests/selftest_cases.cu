@@ -98,6 +98,9 @@ CTXSHARE_CASE(selftest, needs_a_gpu, {.claims = {"SELFTEST"}, .source = "harness
 
 CTXSHARE_CASE(selftest, needs_two_gpus, {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 2}}) {}
 
+// For the GPU spreading tests: one-device cases the scheduler hands a GPU each (they skip here).
+CTXSHARE_CASE(selftest, needs_one_gpu_each, {.claims = {"SELFTEST"}, .source = "harness", .axes = {axis<Sleeper>()}}) {}
+
 // A condition only the body can find out: skipped with its reason, never passed.
 CTXSHARE_CASE(selftest, skips_at_run_time, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
   CU(fake_call("cuDeviceCanAccessPeer"));

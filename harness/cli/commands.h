@@ -22,7 +22,7 @@ struct RunArgs {
   bool flakes_pass = false;
   bool require_gpu = false;  // or CTXSHARE_REQUIRE_GPU=1: a run where no case found a usable GPU fails
   double timeout_s = 0;
-  int jobs = 1, reruns = 2, skip_exit_code = -1;
+  int jobs = 0, reruns = 2, skip_exit_code = -1;  // jobs 0: chosen from the GPUs and cores (gpus.h)
 };
 // argv is recorded in the result file.
 int run_command(const RunArgs& a, const std::vector<std::string>& argv);

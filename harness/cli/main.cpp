@@ -61,7 +61,9 @@ Command add_run(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("patterns", a->patterns, "case ids, families or globs (default: all)");
   cmd->add_option("-l,--label", a->labels, "only cases with this label (repeatable)")->allow_extra_args(false);
   cmd->add_option("-t,--timeout", a->timeout_s, "seconds before a case is killed (default: the case's own)")->check(kSeconds);
-  cmd->add_option("-j,--jobs", a->jobs, "cases run at once; exclusive cases always run alone")->check(CLI::Range(1, 256));
+  cmd->add_option("-j,--jobs", a->jobs,
+                  "cases run at once (default: 4 per GPU, at most the cores); exclusive cases always run alone")
+      ->check(CLI::Range(1, 256));
   cmd->add_option("--reruns", a->reruns,
                   "run an attempt the baseline does not allow N more times (default 2): attempts that differ are a new flake")
       ->check(CLI::Range(0, 10));

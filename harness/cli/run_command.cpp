@@ -13,6 +13,7 @@
 #include "harness/results/result_file.h"
 #include "harness/run/catalog.h"
 #include "harness/run/expectations.h"
+#include "harness/run/gpus.h"
 #include "harness/run/process.h"
 #include "harness/run/runner.h"
 
@@ -93,7 +94,11 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   std::printf("ctxshare: baseline %s\n", baseline.c_str());
   RunRecord record;
   record.command = argv;
-  record.jobs = a.jobs;
+  // Cases that need one device are spread over the GPUs, one visible to each (docs/results.md). One
+  // case alone (a ctest test) sees what it is given: ctest's resource spec spreads those.
+  const std::vector<std::string> gpus = selected.size() > 1 ? schedulable_gpus() : std::vector<std::string>{};
+  const int jobs = a.jobs > 0 ? a.jobs : default_jobs(gpus.size());
+  record.jobs = jobs;
   // Entries are keyed by driver, GPU and build, so a case the baseline mentions is judged with the
   // environment, probed once (in a child: this process never initializes CUDA) when first needed.
   bool probed = false;
@@ -105,7 +110,8 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   };
 
   RunOptions options;
-  options.jobs = a.jobs;
+  options.jobs = jobs;
+  options.gpus = gpus;
   options.timeout_s = a.timeout_s;
   options.reruns = a.reruns;
   options.expected = [&](const CaseResult& r) { return expectations.allows(r, env_for(r.id)); };
@@ -114,7 +120,7 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   const auto start = std::chrono::steady_clock::now();
   const auto results = run_cases(selected, options);
   record.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  print_run_summary(results, record.wall_s, a.jobs);
+  print_run_summary(results, record.wall_s, jobs);
   record.baseline = baseline;
   if (const int sig = interrupted_by(); sig != 0) {
     record.interrupted = signal_name(sig);

@@ -62,6 +62,7 @@ std::string pattern_of(Outcome o, bool hazard) {
     case Outcome::timeout: return "hangs";
     case Outcome::skipped: return "skipped";
     case Outcome::flaky: return "flaky";
+    case Outcome::interrupted: return "not finished";
     case Outcome::xfail:
     case Outcome::error: break;
   }
@@ -85,6 +86,7 @@ std::string cell_words(Outcome o, const nlohmann::json& c) {
     case Outcome::timeout: return "hang: " + first_clause(str(c, "reason"));
     case Outcome::skipped: return "skipped: " + first_clause(str(c, "reason"));
     case Outcome::flaky: return "flaky";
+    case Outcome::interrupted: return "not finished: the run was interrupted";
     case Outcome::xfail:
     case Outcome::error: break;
   }

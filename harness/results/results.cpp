@@ -16,6 +16,7 @@ nlohmann::json to_json(const CaseResult& r) {
   if (r.exit_code >= 0) j["exit_code"] = r.exit_code;
   if (r.signal != 0) j["signal"] = r.signal;
   if (!r.driver.is_null()) j["driver"] = r.driver;
+  if (!r.visible_devices.empty()) j["visible_devices"] = r.visible_devices;
   if (!r.rerun_outcomes.empty()) j["reruns"] = r.rerun_outcomes;
   if (!r.attempts.empty()) j["attempts"] = r.attempts;
   if (!r.expected.is_null()) j["expected"] = r.expected;

@@ -24,6 +24,7 @@ struct CaseResult {
   nlohmann::json trace = nlohmann::json::array();  // calls in order, the last ones kept when long
   long long trace_dropped = 0;
   nlohmann::json driver;              // what the child loaded
+  std::string visible_devices;        // the CUDA_VISIBLE_DEVICES the scheduler gave it, if any
   std::string output_tail;            // the end of the child's stdout and stderr
   long long output_bytes = 0;
   std::vector<std::string> rerun_outcomes;

@@ -1,6 +1,7 @@
 #include "harness/build_info.h"
 #include "harness/run/expectations.h"
 
+#include "harness/run/gpus.h"
 #include "harness/results/renames.h"
 #include "harness/spec/events.h"
 
@@ -113,19 +114,7 @@ std::string installed_driver_version() {
   const std::string text((std::istreambuf_iterator<char>(proc)), std::istreambuf_iterator<char>());
   std::smatch m;
   if (std::regex_search(text, m, std::regex("Kernel Module\\s+([0-9.]+)"))) return m[1].str();
-  void* nvml = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (nvml == nullptr) return {};
-  using Init = int (*)();
-  using Version = int (*)(char*, unsigned int);
-  auto init = reinterpret_cast<Init>(dlsym(nvml, "nvmlInit_v2"));
-  auto shutdown = reinterpret_cast<Init>(dlsym(nvml, "nvmlShutdown"));
-  auto version = reinterpret_cast<Version>(dlsym(nvml, "nvmlSystemGetDriverVersion"));
-  char buf[96] = {};
-  const bool ok = init != nullptr && shutdown != nullptr && version != nullptr && init() == 0;
-  const bool got = ok && version(buf, sizeof buf) == 0;
-  if (ok) shutdown();
-  dlclose(nvml);
-  return got ? buf : "";
+  return nvml_driver_version();
 }
 
 }  // namespace

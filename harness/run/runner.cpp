@@ -55,11 +55,14 @@ int g_interrupted_by = 0;
 // One case's child, from start to classification.
 class Running {
  public:
-  Running(const CaseDef& def, double timeout_s) : timeout_s_(timeout_s) {
+  Running(const CaseDef& def, double timeout_s, const std::string& visible_devices) : timeout_s_(timeout_s) {
     result_.id = def.id;
+    result_.visible_devices = visible_devices;
     start_ = seconds_now();
     std::string error;
-    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, child_environment(def.spec));
+    auto env = child_environment(def.spec);
+    if (!visible_devices.empty()) env.emplace_back("CUDA_VISIBLE_DEVICES", visible_devices);
+    proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, env);
     if (proc_.pid < 0) {
       result_.outcome = Outcome::error;
       result_.reason = error;
@@ -301,21 +304,60 @@ void judge_by_attempts(CaseResult& r, const std::vector<CaseResult>& reruns) {
   r.reason = "new flake: its attempts ended " + seen;
 }
 
+// Which GPUs each running case holds, so that cases needing one device spread over them.
+class GpuPool {
+ public:
+  explicit GpuPool(std::vector<std::string> gpus) : gpus_(std::move(gpus)), load_(gpus_.size(), 0) {}
+
+  // What the case is shown, as CUDA_VISIBLE_DEVICES (empty: leave it as it is), and the GPUs it holds.
+  std::string take(const CaseDef& def, std::vector<std::size_t>* held) {
+    const int wanted = def.spec.needs.devices;
+    const auto& env = child_environment(def.spec);
+    const bool chosen_already = std::any_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "CUDA_VISIBLE_DEVICES"; });
+    if (gpus_.empty() || wanted == 0 || chosen_already) return {};
+    if (wanted == 1) {
+      const std::size_t least = static_cast<std::size_t>(std::min_element(load_.begin(), load_.end()) - load_.begin());
+      held->push_back(least);
+    } else {
+      for (std::size_t i = 0; i < gpus_.size() && static_cast<int>(i) < wanted; ++i) held->push_back(i);
+    }
+    std::string visible;
+    for (const std::size_t i : *held) {
+      ++load_[i];
+      visible += (visible.empty() ? "" : ",") + gpus_[i];
+    }
+    return visible;
+  }
+  void give_back(const std::vector<std::size_t>& held) {
+    for (const std::size_t i : held) --load_[i];
+  }
+
+ private:
+  std::vector<std::string> gpus_;
+  std::vector<int> load_;
+};
+
 // Runs the selection, -j at a time; on_done(index, result) as each ends, in the order they end.
 std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, const RunOptions& options,
                                   const std::function<void(std::size_t, CaseResult&)>& on_done) {
   std::vector<CaseResult> results(selection.size());
-  std::vector<std::pair<size_t, std::unique_ptr<Running>>> running;
+  struct Slot {
+    size_t index;
+    std::unique_ptr<Running> run;
+    std::vector<std::size_t> gpus;
+  };
+  std::vector<Slot> running;
+  GpuPool pool(options.gpus);
   size_t next = 0, finished = 0;
   const int jobs = std::max(1, options.jobs);
   auto timeout_of = [&](const CaseDef& d) { return options.timeout_s > 0 ? options.timeout_s : d.spec.timeout_s; };
 
   while (finished < selection.size()) {
     if (g_interrupt != 0) {
-      for (auto& [i, r] : running) {
-        r->interrupt(g_interrupt);
-        results[i] = r->take();
-        if (on_done) on_done(i, results[i]);
+      for (auto& slot : running) {
+        slot.run->interrupt(g_interrupt);
+        results[slot.index] = slot.run->take();
+        if (on_done) on_done(slot.index, results[slot.index]);
       }
       return results;  // the cases never started have no id: run_cases leaves them out
     }
@@ -323,23 +365,27 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
     while (next < selection.size() && static_cast<int>(running.size()) < jobs) {
       const CaseDef& def = *selection[next];
       const bool exclusive_running =
-          std::any_of(running.begin(), running.end(), [&](auto& r) { return selection[r.first]->spec.exclusive; });
+          std::any_of(running.begin(), running.end(), [&](auto& slot) { return selection[slot.index]->spec.exclusive; });
       if (exclusive_running || (def.spec.exclusive && !running.empty())) break;
-      running.emplace_back(next, std::make_unique<Running>(def, timeout_of(def)));
+      Slot slot{next, nullptr, {}};
+      const std::string visible = pool.take(def, &slot.gpus);
+      slot.run = std::make_unique<Running>(def, timeout_of(def), visible);
+      running.push_back(std::move(slot));
       ++next;
     }
     std::vector<pollfd> fds;
-    for (auto& [i, r] : running) r->add_fds(fds);
+    for (auto& slot : running) slot.run->add_fds(fds);
     poll(fds.data(), fds.size(), 20);
     for (auto it = running.begin(); it != running.end();) {
-      it->second->step();
-      if (!it->second->done()) {
+      it->run->step();
+      if (!it->run->done()) {
         ++it;
         continue;
       }
-      results[it->first] = it->second->take();
+      results[it->index] = it->run->take();
+      pool.give_back(it->gpus);
       ++finished;
-      if (on_done) on_done(it->first, results[it->first]);
+      if (on_done) on_done(it->index, results[it->index]);
       it = running.erase(it);
     }
   }

@@ -16,6 +16,10 @@ struct RunOptions {
   int jobs = 1;
   double timeout_s = 0;  // 0: each case's own timeout
   int reruns = 2;        // an unexpected attempt is run this many times more, to tell a flake from a change
+  // The GPUs to spread cases over (gpus.h: schedulable_gpus), as CUDA_VISIBLE_DEVICES entries: a case
+  // that needs one device sees one, the least busy; a case that needs N sees the first N. Empty:
+  // every case sees what this process sees.
+  std::vector<std::string> gpus;
   // Whether an attempt is what the baseline allows; by default, passed or skipped.
   std::function<bool(const CaseResult&)> expected;
   // The case's verdict from its first attempt and its reruns (the baseline's judgement); by default
