@@ -10,6 +10,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "harness/results/junit.h"
 #include "process.h"
@@ -257,6 +258,31 @@ TEST(Listing, VariantsAreCasesOfTheirOwn) {
   EXPECT_EQ(cases[0]["variant"], "a");
 }
 
+// The plain list is a table: a header, then per case its verdict, needs, labels and claims, within
+// 160 columns however long the ids and claims.
+TEST(Listing, PlainListHasAHeaderNeedsAndLabelsWithin160Columns) {
+  const Ran self = run({kSelftest, "list"});
+  ASSERT_EQ(self.exit_code, 0) << self.err;
+  EXPECT_EQ(self.out.rfind("ID ", 0), 0u) << self.out;
+  const std::string header = self.out.substr(0, self.out.find('\n'));
+  EXPECT_TRUE(std::regex_search(header, std::regex("^ID +VERDICT +NEEDS +LABELS +CLAIMS$"))) << header;
+  const auto row_of = [](const std::string& out, const std::string& id) {
+    const size_t at = out.find(id + " ");
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_NE(row_of(self.out, "selftest.needs_two_gpus").find("2 GPUs"), std::string::npos) << self.out;
+  EXPECT_NE(row_of(self.out, "selftest.needs_a_newer_toolkit").find("toolkit>=99.0"), std::string::npos) << self.out;
+  EXPECT_NE(row_of(self.out, "selftest.sleeps_alone").find("exclusive"), std::string::npos) << self.out;
+  const Ran suite = run({kSuite, "list"});
+  ASSERT_EQ(suite.exit_code, 0) << suite.err;
+  EXPECT_NE(suite.out.find("1 GPU, cublas"), std::string::npos);
+  EXPECT_NE(suite.out.find("driver>=12."), std::string::npos);
+  std::istringstream lines(suite.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 160u) << line;
+  for (const auto& c : json::parse(run({kSuite, "list", "--json"}).out))
+    EXPECT_NE(suite.out.find(c["id"].get<std::string>()), std::string::npos) << c["id"] << " is not shown whole";
+}
+
 TEST(BadInput, UnknownCase) { expect_one_line_error(run({kSelftest, "run", "selftest.nope"}), "unknown case 'selftest.nope'"); }
 TEST(BadInput, GlobMatchingNothing) { expect_one_line_error(run({kSelftest, "run", "nothing.*"}), "no case matches 'nothing.*'"); }
 TEST(BadInput, MalformedGlob) { expect_one_line_error(run({kSelftest, "run", "selftest.[ab"}), "malformed pattern"); }
@@ -434,4 +460,20 @@ TEST(Environment, SaysThereIsNoDriverAndKeepsSecretsOut) {
   TempDir tmp;
   run({kSelftest, "run", "selftest.passes", "--json", tmp.file("r.json")}, env);
   EXPECT_EQ(read_file(tmp.file("r.json")).find("hunter2"), std::string::npos);
+}
+
+// Without --json, env is a report to read: versions as CUDA names them, and where there is no driver, why.
+TEST(Environment, PlainReportIsReadableAndSaysWhyThereIsNoDriver) {
+  const Ran r = run({kSelftest, "env"}, {{"CTXSHARE_LIBCUDA", "/nonexistent/libcuda.so.1"}, {"CUDA_MODULE_LOADING", "LAZY"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.front(), '{') << r.out;
+  EXPECT_EQ(r.out.find('{'), std::string::npos) << "no raw JSON: " << r.out;
+  const std::string cuda = std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
+  EXPECT_NE(r.out.find("driver:    none usable: no driver: /nonexistent/libcuda.so.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("runtime:   CUDA " + cuda + " ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("toolkit:   CUDA " + cuda + " ("), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(std::to_string(CUDART_VERSION)), std::string::npos) << "versions as 13.0, not 13000: " << r.out;
+  EXPECT_NE(r.out.find("build variant "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GPUs:      none"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CUDA_MODULE_LOADING=LAZY"), std::string::npos) << r.out;
 }
