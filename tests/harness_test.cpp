@@ -292,7 +292,8 @@ TEST(BadInput, BadNumber) { expect_one_line_error(run({kSelftest, "run", "--jobs
 TEST(BadInput, BenchWithoutADriverSaysSo) {
   const Ran r = run({kSuite, "bench", "--runs", "3"}, kNoDriver);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("the floor process failed (no usable driver?)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ctxshare: bench: needs a GPU: no driver: /nonexistent/libcuda.so.1"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(BadInput, NoCommand) { EXPECT_EQ(run({kSelftest}).exit_code, 2); }
