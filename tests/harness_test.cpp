@@ -10,7 +10,9 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 
+#include "harness/results/junit.h"
 #include "process.h"
 
 using nlohmann::json;
@@ -55,6 +57,16 @@ const json* last_call(const json& c) {
 
 bool has_finding(const json& c, const std::string& kind) {
   return std::any_of(c["findings"].begin(), c["findings"].end(), [&](const json& f) { return f["kind"] == kind; });
+}
+
+// "" when python3's XML parser reads the file, else what it said; a note when there is no python3.
+std::string xml_parse_error(const std::string& path) {
+  for (const char* python : {"/usr/bin/python3", "/usr/local/bin/python3", "/bin/python3"})
+    if (std::filesystem::exists(python)) {
+      const Ran r = run({python, "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])", path});
+      return r.exit_code == 0 ? "" : r.err;
+    }
+  return "";  // no python3 to parse with: the other checks still stand
 }
 
 // A bad-input error: exit 2, one line on stderr, nothing run.
@@ -246,6 +258,31 @@ TEST(Listing, VariantsAreCasesOfTheirOwn) {
   EXPECT_EQ(cases[0]["variant"], "a");
 }
 
+// The plain list is a table: a header, then per case its verdict, needs, labels and claims, within
+// 160 columns however long the ids and claims.
+TEST(Listing, PlainListHasAHeaderNeedsAndLabelsWithin160Columns) {
+  const Ran self = run({kSelftest, "list"});
+  ASSERT_EQ(self.exit_code, 0) << self.err;
+  EXPECT_EQ(self.out.rfind("ID ", 0), 0u) << self.out;
+  const std::string header = self.out.substr(0, self.out.find('\n'));
+  EXPECT_TRUE(std::regex_search(header, std::regex("^ID +VERDICT +NEEDS +LABELS +CLAIMS$"))) << header;
+  const auto row_of = [](const std::string& out, const std::string& id) {
+    const size_t at = out.find(id + " ");
+    return at == std::string::npos ? std::string() : out.substr(at, out.find('\n', at) - at);
+  };
+  EXPECT_NE(row_of(self.out, "selftest.needs_two_gpus").find("2 GPUs"), std::string::npos) << self.out;
+  EXPECT_NE(row_of(self.out, "selftest.needs_a_newer_toolkit").find("toolkit>=99.0"), std::string::npos) << self.out;
+  EXPECT_NE(row_of(self.out, "selftest.sleeps_alone").find("exclusive"), std::string::npos) << self.out;
+  const Ran suite = run({kSuite, "list"});
+  ASSERT_EQ(suite.exit_code, 0) << suite.err;
+  EXPECT_NE(suite.out.find("1 GPU, cublas"), std::string::npos);
+  EXPECT_NE(suite.out.find("driver>=12."), std::string::npos);
+  std::istringstream lines(suite.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 160u) << line;
+  for (const auto& c : json::parse(run({kSuite, "list", "--json"}).out))
+    EXPECT_NE(suite.out.find(c["id"].get<std::string>()), std::string::npos) << c["id"] << " is not shown whole";
+}
+
 TEST(BadInput, UnknownCase) { expect_one_line_error(run({kSelftest, "run", "selftest.nope"}), "unknown case 'selftest.nope'"); }
 TEST(BadInput, GlobMatchingNothing) { expect_one_line_error(run({kSelftest, "run", "nothing.*"}), "no case matches 'nothing.*'"); }
 TEST(BadInput, MalformedGlob) { expect_one_line_error(run({kSelftest, "run", "selftest.[ab"}), "malformed pattern"); }
@@ -255,7 +292,8 @@ TEST(BadInput, BadNumber) { expect_one_line_error(run({kSelftest, "run", "--jobs
 TEST(BadInput, BenchWithoutADriverSaysSo) {
   const Ran r = run({kSuite, "bench", "--runs", "3"}, kNoDriver);
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("the floor process failed (no usable driver?)"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("ctxshare: bench: needs a GPU: no driver: /nonexistent/libcuda.so.1"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST(BadInput, NoCommand) { EXPECT_EQ(run({kSelftest}).exit_code, 2); }
@@ -295,6 +333,62 @@ TEST(ResultFiles, JUnitNamesFailuresErrorsAndSkips) {
   EXPECT_NE(xml.find("tests=\"4\" failures=\"1\" errors=\"1\" skipped=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<error type=\"crash\""), std::string::npos);
   EXPECT_NE(xml.find("<skipped message=\"no driver"), std::string::npos);
+  EXPECT_EQ(xml_parse_error(tmp.file("r.xml")), "");
+}
+
+// A CI test view shows what the console shows: the evidence of a failure, the last calls before a
+// crash, the baseline entry behind an xfail, the observations, the case's claims.
+TEST(ResultFiles, JUnitCarriesTheConsolesEvidence) {
+  TempDir tmp;
+  const std::string baseline = tmp.file("known.txt");
+  std::ofstream(baseline) << "selftest.throws failed[exception] -- known: see bug 1\n";
+  std::map<std::string, std::string> env = kNoDriver;
+  env["CTXSHARE_BASELINE"] = baseline;
+  const Ran r = run({kSelftest, "run", "selftest.records_mismatch", "selftest.segfaults", "selftest.throws", "--junit",
+                     tmp.file("r.xml")},
+                    env);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  const std::string xml = read_file(tmp.file("r.xml"));
+  const auto testcase = [&](const std::string& id) {
+    const size_t at = xml.find("name=\"" + id + "\"");
+    return at == std::string::npos ? std::string() : xml.substr(at, xml.find("</testcase>", at) - at);
+  };
+  const std::string mismatch = testcase("selftest.records_mismatch"), crash = testcase("selftest.segfaults"),
+                    known = testcase("selftest.throws");
+  EXPECT_NE(mismatch.find("<failure type=\"failed\""), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("mismatch: "), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("&quot;expected&quot;:42"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("&quot;observed&quot;:41"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("<system-out>observations:\n  went_on_after_the_mismatch: true\n"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("<property name=\"claims\" value=\"SELFTEST\"/>"), std::string::npos) << mismatch;
+  EXPECT_NE(mismatch.find("attempts: failed[mismatch], failed[mismatch], failed[mismatch]"), std::string::npos) << mismatch;
+  EXPECT_NE(crash.find("<error type=\"crash\" message=\"SIGSEGV during cuCrashingCall"), std::string::npos) << crash;
+  EXPECT_NE(crash.find("last calls:\n  #"), std::string::npos) << crash;
+  EXPECT_NE(crash.find("cuCrashingCall [thread 0] -&gt; (did not return)\n"), std::string::npos) << crash;
+  EXPECT_NE(crash.find("<property name=\"outcome\" value=\"crash\"/>"), std::string::npos) << crash;
+  EXPECT_NE(known.find("<skipped message=\"known: failed[exception] (" + baseline + ":1)\">"), std::string::npos) << known;
+  EXPECT_NE(known.find("baseline: known: see bug 1; allows failed[exception]"), std::string::npos) << known;
+  EXPECT_NE(known.find("exception: "), std::string::npos) << known;
+  EXPECT_EQ(xml_parse_error(tmp.file("r.xml")), "");
+}
+
+// Whatever bytes a crashing case printed, the document stays well-formed XML 1.0.
+TEST(ResultFiles, JUnitStaysValidXmlWhateverTheOutputHeld) {
+  ctxshare::CaseResult r;
+  r.id = "selftest.<odd> & \"quoted\"";
+  r.outcome = ctxshare::Outcome::crash;
+  r.reason = "SIGSEGV\nduring \x01" "cuX";
+  using namespace std::string_literals;  // the tail holds a NUL
+  r.output_tail = "esc \x1b[31mred\x1b[0m, nul \0, bad \xff\xfe, cut \xe2\x82"s + " ]]> end\r\n";
+  r.findings = json::array({{{"kind", "crash"}, {"message", "a <b> & c"}, {"evidence", {{"observed", "\x02"}}}}});
+  r.observations = {{"bytes", "\x7f\xc3\xa9"}};
+  TempDir tmp;
+  std::ofstream(tmp.file("r.xml")) << ctxshare::junit_xml({r}, json::object());
+  const std::string xml = read_file(tmp.file("r.xml"));
+  EXPECT_EQ(xml_parse_error(tmp.file("r.xml")), "") << xml;
+  for (char c : xml) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 && c != '\n') << static_cast<int>(c);
+  EXPECT_NE(xml.find("SIGSEGV&#10;during ?cuX"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("\xc3\xa9"), std::string::npos) << "valid UTF-8 is kept";
 }
 
 TEST(Scheduling, ParallelRunsOverlapAndExclusiveCasesRunAlone) {
@@ -367,4 +461,20 @@ TEST(Environment, SaysThereIsNoDriverAndKeepsSecretsOut) {
   TempDir tmp;
   run({kSelftest, "run", "selftest.passes", "--json", tmp.file("r.json")}, env);
   EXPECT_EQ(read_file(tmp.file("r.json")).find("hunter2"), std::string::npos);
+}
+
+// Without --json, env is a report to read: versions as CUDA names them, and where there is no driver, why.
+TEST(Environment, PlainReportIsReadableAndSaysWhyThereIsNoDriver) {
+  const Ran r = run({kSelftest, "env"}, {{"CTXSHARE_LIBCUDA", "/nonexistent/libcuda.so.1"}, {"CUDA_MODULE_LOADING", "LAZY"}});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.front(), '{') << r.out;
+  EXPECT_EQ(r.out.find('{'), std::string::npos) << "no raw JSON: " << r.out;
+  const std::string cuda = std::to_string(CUDART_VERSION / 1000) + "." + std::to_string(CUDART_VERSION % 1000 / 10);
+  EXPECT_NE(r.out.find("driver:    none usable: no driver: /nonexistent/libcuda.so.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("runtime:   CUDA " + cuda + " ("), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("toolkit:   CUDA " + cuda + " ("), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find(std::to_string(CUDART_VERSION)), std::string::npos) << "versions as 13.0, not 13000: " << r.out;
+  EXPECT_NE(r.out.find("build variant "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("GPUs:      none"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CUDA_MODULE_LOADING=LAZY"), std::string::npos) << r.out;
 }

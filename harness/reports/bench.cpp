@@ -29,7 +29,7 @@ bool measure_floor(int runs, nlohmann::json* out) {
       primary_ms.push_back(inside.value("primary_retain_ms", 0.0));
     }
     if (status != 0) {
-      std::fprintf(stderr, "ctxshare: bench: the floor process failed (no usable driver?)\n");
+      std::fprintf(stderr, "ctxshare: bench: the floor process failed (status %d)\n", status);
       return false;
     }
   }
@@ -70,6 +70,11 @@ nlohmann::json summarize(const std::vector<double>& samples, const std::string& 
 
 nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
   nlohmann::json out = {{"environment", environment_through_child()}, {"command", "ctxshare bench"}};
+  // The probe knows why no GPU can be used; said up front, instead of a floor process failing for it.
+  if (const std::string why = no_gpu_reason(out["environment"]); !why.empty()) {
+    std::fprintf(stderr, "ctxshare: bench: needs a GPU: %s\n", why.c_str());
+    return nullptr;
+  }
   if (!measure_floor(options.runs, &out) || !measure_case(against, options.runs, &out)) return nullptr;
   int status = 0;
   const std::string mixing = run_self({"__bench", "--repetitions", std::to_string(options.repetitions)}, &status, 600);

@@ -149,6 +149,19 @@ nlohmann::json environment_through_child() {
   return env;
 }
 
+std::string no_gpu_reason(const nlohmann::json& environment) {
+  const nlohmann::json& cuda = environment.is_object() && environment.contains("cuda") ? environment["cuda"] : nlohmann::json();
+  if (!cuda.is_object()) return "the environment probe gave no CUDA facts";
+  if (cuda.contains("error")) return cuda.value("error", "the environment probe failed");
+  const nlohmann::json& driver = cuda.contains("driver") ? cuda["driver"] : nlohmann::json();
+  if (!driver.is_object() || !driver.value("initialized", false)) {
+    const std::string problem = driver.is_object() ? driver.value("problem", "") : "";
+    return problem.empty() ? "the driver did not initialize" : problem;
+  }
+  if (!cuda.contains("devices") || cuda["devices"].empty()) return "the driver initialized but found no GPU";
+  return {};
+}
+
 nlohmann::json cuda_environment() {
   trace::Harness by_harness;
   const DriverInfo& drv = load_driver();

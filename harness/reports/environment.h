@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+
 namespace ctxshare {
 
 // Host and build facts; needs no CUDA, so the scheduling process may call it.
@@ -13,6 +15,10 @@ nlohmann::json host_environment();
 // Host facts and, from a child process (`__env`), the CUDA ones: for the scheduling process, which
 // must not initialize CUDA. A failed probe is recorded as cuda.error.
 nlohmann::json environment_through_child();
+
+// Why the CUDA facts of environment_through_child() say no GPU can be used, in the probe's own words
+// ("no driver: libcuda.so.1: cannot open shared object file: ..."), or empty when one can.
+std::string no_gpu_reason(const nlohmann::json& environment);
 
 // Driver, runtime and device facts; initializes CUDA, so only a child process calls it.
 nlohmann::json cuda_environment();

@@ -8,38 +8,51 @@
 namespace ctxshare {
 namespace {
 
-void print_findings(const CaseResult& r) {
-  int shown = 0;
-  for (const auto& f : r.findings) {
-    if (shown++ == 8) {
-      std::printf("    ... %zu findings in all\n", r.findings.size());
-      break;
-    }
-    std::printf("    %s: %s\n", f.value("kind", "?").c_str(), f.value("message", "").c_str());
-    if (f.contains("evidence")) std::printf("      %s\n", f["evidence"].dump().c_str());
-  }
-}
-
-void print_last_calls(const CaseResult& r) {
-  std::printf("    last calls:\n");
-  const size_t n = r.trace.size();
-  for (size_t i = n > 6 ? n - 6 : 0; i < n; ++i) {
-    const auto& e = r.trace[i];
-    if (!e.contains("fn")) continue;
-    std::printf("      #%lld %s [thread %d] -> %s\n", e.value("seq", 0LL), e.value("fn", "").c_str(), e.value("tid", 0),
-                e.contains("err") ? e["err"].get<std::string>().c_str() : "(did not return)");
-  }
-}
+// A case's strings may hold any bytes (an error string, a path): never throw while showing them.
+std::string compact(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 }  // namespace
+
+std::string findings_text(const CaseResult& r, std::size_t max_findings, const std::string& indent) {
+  std::string out;
+  std::size_t shown = 0;
+  for (const auto& f : r.findings) {
+    if (shown++ == max_findings) {
+      out += indent + "... " + std::to_string(r.findings.size()) + " findings in all\n";
+      break;
+    }
+    out += indent + f.value("kind", "?") + ": " + f.value("message", "") + "\n";
+    if (f.contains("evidence")) out += indent + "  " + compact(f["evidence"]) + "\n";
+  }
+  return out;
+}
+
+std::string last_calls_text(const CaseResult& r, const std::string& indent) {
+  std::string out;
+  const std::size_t n = r.trace.size();
+  for (std::size_t i = n > 6 ? n - 6 : 0; i < n; ++i) {
+    const auto& e = r.trace[i];
+    if (!e.contains("fn")) continue;
+    char line[512];
+    std::snprintf(line, sizeof line, "#%lld %s [thread %d] -> %s\n", e.value("seq", 0LL), e.value("fn", "").c_str(),
+                  e.value("tid", 0), e.contains("err") ? e["err"].get<std::string>().c_str() : "(did not return)");
+    out += indent + "  " + line;
+  }
+  return out.empty() ? out : indent + "last calls:\n" + out;
+}
+
+std::string baseline_entry_text(const CaseResult& r) {
+  if (r.expected.is_null()) return {};
+  // What it did this time, and the baseline entry that allows it.
+  const std::string did = r.attempts.empty() ? r.reason : r.attempts.front();
+  return "known: " + did + " (" + r.expected.value("entry", "") + ")";
+}
 
 void print_result(const CaseResult& r, size_t done, size_t total) {
   const int width = static_cast<int>(std::to_string(total).size());
   if (!r.expected.is_null() && r.outcome == Outcome::xfail) {
-    // What it did this time, and the baseline entry that allows it.
-    const std::string did = r.attempts.empty() ? r.reason : r.attempts.front();
-    std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n    known: %s (%s)\n", width, done, total, "xfail", r.id.c_str(), r.duration_s,
-                did.c_str(), r.expected.value("entry", "").c_str());
+    std::printf("[%*zu/%zu] %-8s %s (%.2f s)\n    %s\n", width, done, total, "xfail", r.id.c_str(), r.duration_s,
+                baseline_entry_text(r).c_str());
     std::fflush(stdout);
     return;
   }
@@ -49,8 +62,11 @@ void print_result(const CaseResult& r, size_t done, size_t total) {
   static std::set<std::string> skip_reasons_said;
   const bool repeated_skip = r.outcome == Outcome::skipped && !skip_reasons_said.insert(r.reason).second;
   if (p.console_reason && !repeated_skip) std::printf("    %s\n", r.reason.c_str());
-  if (p.console_findings) print_findings(r);
-  if (p.console_findings && p.console_last_calls) print_last_calls(r);
+  if (p.console_findings) std::fputs(findings_text(r, 8, "    ").c_str(), stdout);
+  if (p.console_findings && p.console_last_calls) {
+    const std::string calls = last_calls_text(r, "    ");
+    std::fputs(calls.empty() ? "    last calls:\n" : calls.c_str(), stdout);
+  }
   std::fflush(stdout);  // a CI log shows each case as it ends, not when a buffer fills
 }
 
