@@ -243,3 +243,9 @@ TEST(GpuScheduling, JobsDefaultToTheCoresWithoutAGpu) {
   run({kSelftest, "run", "selftest.passes", "selftest.records_mismatch", "--json", tmp.file("r.json")}, env);
   EXPECT_EQ(json::parse(read_file(tmp.file("r.json")))["jobs"], static_cast<int>(std::thread::hardware_concurrency()));
 }
+
+TEST(Bench, TheSuiteFigureWithoutAGpuSaysWhy) {
+  const Ran r = run({kSuite, "bench", "--suite", "--suite-jobs", "1,4"}, kNoDriver);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("needs a GPU: no driver"), std::string::npos) << r.err;
+}

@@ -11,7 +11,7 @@ int bench_command(const BenchArgs& a) {
   if (def == nullptr) return bad_input("unknown case '" + a.case_id + "'");
   if (!a.json_path.empty())
     if (std::string why = check_writable(a.json_path); !why.empty()) return bad_input(why);
-  const nlohmann::json bench = run_bench(*def, {a.runs, a.repetitions});
+  const nlohmann::json bench = a.suite ? run_suite_bench(a.suite_jobs) : run_bench(*def, {a.runs, a.repetitions});
   if (bench.is_null()) return 1;
   print_bench(bench);
   if (!a.json_path.empty())

@@ -60,6 +60,8 @@ int repro_command(const ReproArgs& a);
 struct BenchArgs {
   int runs = 30, repetitions = 20;
   std::string case_id = "driver_first.retained_primary_made_current_is_the_threads_context", json_path, svg_dir;
+  bool suite = false;                 // the suite figure instead of the mixing benchmarks
+  std::vector<int> suite_jobs = {1, 4, 8, 16};
 };
 int bench_command(const BenchArgs& a);
 

@@ -5,8 +5,14 @@
 #include <cstdio>
 #include <filesystem>
 
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "harness/reports/environment.h"
 #include "harness/results/result_file.h"
+#include "harness/run/gpus.h"
+#include "harness/run/process.h"
 #include "harness/run/runner.h"
 
 namespace ctxshare {
@@ -58,7 +64,90 @@ bool measure_case(const CaseDef& def, int runs, nlohmann::json* out) {
   return true;
 }
 
+// `n` bare floor processes, `jobs` at a time, each shown one GPU as run shows a one-device case.
+// Returns the wall time, or a negative number when one failed.
+double bare_processes(std::size_t n, int jobs, const std::vector<std::string>& gpus) {
+  struct Bare {
+    Process proc;
+    std::size_t gpu;
+  };
+  std::vector<Bare> running;
+  std::vector<int> load(gpus.size(), 0);
+  std::size_t started = 0;
+  bool failed = false;
+  const auto t0 = std::chrono::steady_clock::now();
+  while (started < n || !running.empty()) {
+    while (started < n && static_cast<int>(running.size()) < jobs) {
+      std::vector<std::pair<std::string, std::string>> env;
+      std::size_t gpu = 0;
+      if (!gpus.empty()) {
+        gpu = static_cast<std::size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+        ++load[gpu];
+        env.emplace_back("CUDA_VISIBLE_DEVICES", gpus[gpu]);
+      }
+      std::string error;
+      Process p = spawn({"__floor"}, false, &error, env);
+      if (p.pid < 0) return -1;
+      running.push_back({p, gpu});
+      ++started;
+    }
+    std::vector<pollfd> fds;
+    for (const auto& b : running) fds.push_back({b.proc.out_fd, POLLIN, 0});
+    poll(fds.data(), fds.size(), 20);
+    for (auto it = running.begin(); it != running.end();) {
+      char buf[4096];
+      while (::read(it->proc.out_fd, buf, sizeof buf) > 0) {
+      }
+      int status = 0;
+      if (waitpid(it->proc.pid, &status, WNOHANG) != it->proc.pid) {
+        ++it;
+        continue;
+      }
+      failed = failed || !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+      ::close(it->proc.out_fd);
+      if (!gpus.empty()) --load[it->gpu];
+      it = running.erase(it);
+    }
+  }
+  return failed ? -1 : seconds_since(t0);
+}
+
+nlohmann::json one_value(double v, const char* unit) { return {{"unit", unit}, {"median", v}, {"min", v}, {"max", v}, {"samples", {v}}}; }
+
 }  // namespace
+
+nlohmann::json run_suite_bench(const std::vector<int>& jobs) {
+  nlohmann::json out = {{"environment", environment_through_child()}, {"command", "ctxshare bench --suite"}};
+  if (const std::string why = no_gpu_reason(out["environment"]); !why.empty()) {
+    std::fprintf(stderr, "ctxshare: bench: needs a GPU: %s\n", why.c_str());
+    return nullptr;
+  }
+  std::vector<const CaseDef*> suite;
+  for (const auto& d : cases()) suite.push_back(&d);
+  const std::vector<std::string> gpus = schedulable_gpus();
+  out["settings"] = {{"cases", suite.size()}, {"gpus", gpus}};
+  for (const int j : jobs) {
+    RunOptions options;
+    options.jobs = j;
+    options.gpus = gpus;
+    options.reruns = 0;  // the figure is of one attempt each, as the bare processes are
+    const auto t0 = std::chrono::steady_clock::now();
+    run_cases(suite, options);
+    const double suite_s = seconds_since(t0);
+    const double bare_s = bare_processes(suite.size(), j, gpus);
+    if (bare_s < 0) {
+      std::fprintf(stderr, "ctxshare: bench: a bare process failed at -j %d\n", j);
+      return nullptr;
+    }
+    const std::string at = "-j " + std::to_string(j) + ": ";
+    out["suite"][at + "the whole suite, s"] = one_value(suite_s, "s");
+    out["suite"][at + "as many bare processes, s"] = one_value(bare_s, "s");
+    out["suite_ratio"][std::to_string(j)] = suite_s / bare_s;
+    std::printf("-j %-3d suite %7.1f s   %zu bare processes %7.1f s   ratio %.3f\n", j, suite_s, suite.size(), bare_s, suite_s / bare_s);
+    std::fflush(stdout);
+  }
+  return out;
+}
 
 nlohmann::json summarize(const std::vector<double>& samples, const std::string& unit) {
   std::vector<double> s = samples;
@@ -89,19 +178,25 @@ nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
 
 void print_bench(const nlohmann::json& bench) {
   for (const auto& [group, rows] : bench.items()) {
-    if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead") continue;
+    if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead" ||
+        group == "suite_ratio")
+      continue;
     std::printf("%s\n", group.c_str());
     for (const auto& [name, s] : rows.items())
       if (s.is_object() && s.contains("median"))
         std::printf("  %-72s median %10.4g  min %10.4g  max %10.4g\n", name.c_str(), s["median"].get<double>(),
                     s["min"].get<double>(), s["max"].get<double>());
   }
-  std::printf("harness overhead at the median: %.1f%% of the floor\n", 100 * bench["harness_overhead"]["ratio_at_median"].get<double>());
+  if (bench.contains("harness_overhead"))
+    std::printf("harness overhead at the median: %.1f%% of the floor\n", 100 * bench["harness_overhead"]["ratio_at_median"].get<double>());
+  if (bench.contains("suite_ratio"))
+    for (const auto& [j, ratio] : bench["suite_ratio"].items())
+      std::printf("the whole suite at -j %s: %.3fx the time of as many bare processes\n", j.c_str(), ratio.get<double>());
 }
 
 std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
   namespace fs = std::filesystem;
-  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts"}) {
+  for (const char* group : {"floor", "driver_start", "launch", "switch", "first_use", "contexts", "suite"}) {
     if (!bench.contains(group)) continue;
     const auto& rows = bench[group];
     double top = 0;

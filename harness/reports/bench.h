@@ -29,6 +29,11 @@ struct BenchOptions {
 // Runs the benchmarks from the scheduling process: the floor and `against` in `runs` processes each,
 // then the mixing benchmarks in a child. A failure is said on stderr and gives null.
 nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options);
+// The suite figure: for each -j, the whole suite's wall time next to as many bare processes (the
+// floor's work only) at the same parallelism, both spread over the GPUs as run spreads cases. What
+// the harness adds to a suite run beyond what CUDA start-up costs anyway. A failure gives null.
+nlohmann::json run_suite_bench(const std::vector<int>& jobs);
+
 // The medians, minima and maxima of each group, and the harness's overhead.
 void print_bench(const nlohmann::json& bench);
 
