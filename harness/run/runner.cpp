@@ -349,6 +349,11 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
   std::vector<Slot> running;
   GpuPool pool(options.gpus);
   size_t next = 0, finished = 0;
+  // Exclusive cases go last, together: each one empties the machine first, and one empty machine
+  // for all of them costs less than one for each among the others. Results keep the selection's order.
+  std::vector<size_t> order(selection.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_partition(order.begin(), order.end(), [&](size_t i) { return !selection[i]->spec.exclusive; });
   const int jobs = std::max(1, options.jobs);
   auto timeout_of = [&](const CaseDef& d) { return options.timeout_s > 0 ? options.timeout_s : d.spec.timeout_s; };
 
@@ -363,11 +368,11 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
     }
     // An exclusive case starts only on an idle machine, and nothing starts beside it.
     while (next < selection.size() && static_cast<int>(running.size()) < jobs) {
-      const CaseDef& def = *selection[next];
+      const CaseDef& def = *selection[order[next]];
       const bool exclusive_running =
           std::any_of(running.begin(), running.end(), [&](auto& slot) { return selection[slot.index]->spec.exclusive; });
       if (exclusive_running || (def.spec.exclusive && !running.empty())) break;
-      Slot slot{next, nullptr, {}};
+      Slot slot{order[next], nullptr, {}};
       const std::string visible = pool.take(def, &slot.gpus);
       slot.run = std::make_unique<Running>(def, timeout_of(def), visible);
       running.push_back(std::move(slot));
