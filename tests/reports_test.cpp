@@ -275,14 +275,14 @@ TEST(Matrix, WritesTheTableTheClaimsPageAndTheHtmlFromRuns) {
   EXPECT_NE(md.find("| `fam.case_a` | RT-PRIMARY | works | differs by driver: works on 580.95.05; diverges elsewhere | "
                     "diverges: wrong_context | works |"),
             std::string::npos) << md;
-  EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crashes everywhere | not run | crash: SIGSEGV during cuStreamQuery |"),
+  EXPECT_NE(md.find("| `fam.case_b` | RT-PRIMARY | works | crashes everywhere it ran; not yet in the suite of 1 run | not run | crash: SIGSEGV during cuStreamQuery |"),
             std::string::npos) << md;
   const std::string cm = read_file(tmp.file("out/claims.md"));
   EXPECT_NE(cm.find("| **the claim** | | **diverges everywhere** | **diverges in 1 of 1; hazard: 1 of 1 break** | "
                     "**diverges in 1 of 2** |"),
             std::string::npos) << cm;
   // A hazard case is listed apart and says what breaks, never that the documentation diverges.
-  EXPECT_NE(cm.find("| `fam.stale_use` | hazard | breaks everywhere | breaks: handle_invalidated | not run |"), std::string::npos) << cm;
+  EXPECT_NE(cm.find("| `fam.stale_use` | hazard | breaks everywhere it ran; not yet in the suite of 1 run | breaks: handle_invalidated | not run |"), std::string::npos) << cm;
   EXPECT_NE(cm.find("## RT-OTHER"), std::string::npos);
   EXPECT_NE(cm.find("**No strong conformance case:** nothing here shows that this claim holds."), std::string::npos) << cm;
   EXPECT_EQ(cm.find("| **the claim** | | **supported"), std::string::npos) << cm;
@@ -372,7 +372,7 @@ TEST(Matrix, SummaryNamesWhatTheConfigurationsDifferBy) {
                                        {"H100", "580.159.04", "cuda13.0.88-ptds", "b", {}},
                                        {"2×H200", "580.159.04", "cuda13.0.88", "c", {}}};
   EXPECT_EQ(ctxshare::summarize(columns, {"works", "works", "works"}), "works everywhere");
-  EXPECT_EQ(ctxshare::summarize(columns, {"diverges", "diverges", ""}), "diverges everywhere");
+  EXPECT_EQ(ctxshare::summarize(columns, {"diverges", "diverges", ""}), "diverges everywhere it ran; not yet in the suite of 1 run");
   EXPECT_EQ(ctxshare::summarize(columns, {"skipped", "works", "works"}), "works everywhere it ran; skipped on 1");
   EXPECT_EQ(ctxshare::summarize(columns, {"works", "diverges", "works"}), "differs by build: diverges on cuda13.0.88-ptds; works elsewhere");
   EXPECT_EQ(ctxshare::summarize(columns, {"crashes", "crashes", "observed"}), "differs by machine: observed on 2×H200; crashes elsewhere");

@@ -106,9 +106,12 @@ std::string summarize(const std::vector<Column>& columns, const std::vector<std:
                       const std::vector<std::string>& declared) {
   std::vector<size_t> ran;
   std::vector<std::string> varies;
-  int skipped = 0;
+  int skipped = 0, not_run = 0;
   for (size_t i = 0; i < patterns.size(); ++i) {
-    if (patterns[i].empty()) continue;
+    if (patterns[i].empty()) {
+      ++not_run;  // a run of a suite without this case
+      continue;
+    }
     if (patterns[i] == "skipped") ++skipped;
     else if (patterns[i] == "varies") varies.push_back(columns[i].label);
     else ran.push_back(i);
@@ -125,7 +128,9 @@ std::string summarize(const std::vector<Column>& columns, const std::vector<std:
   std::map<std::string, int> count;
   for (size_t i : ran)
     if (count[patterns[i]]++ == 0) seen.push_back(patterns[i]);
-  if (seen.size() == 1) return seen[0] + (skipped == 0 ? " everywhere" : " everywhere it ran") + skips;
+  if (seen.size() == 1)
+    return seen[0] + (skipped == 0 && not_run == 0 ? " everywhere" : " everywhere it ran") + skips +
+           (not_run == 0 ? "" : "; not yet in the suite of " + std::to_string(not_run) + (not_run == 1 ? " run" : " runs"));
   std::stable_sort(seen.begin(), seen.end(), [&](const auto& a, const auto& b) { return count[a] > count[b]; });
   // A dimension explains the difference when the columns alike in it are alike in pattern. Runs of an
   // older suite may have declared the case otherwise: that is a dimension too.
