@@ -72,6 +72,13 @@ TEST(RunTimeSkip, IsASkipWithTheReasonNeverAPass) {
   EXPECT_TRUE(c["findings"].empty());
 }
 
+TEST(RunTimeSkip, FromAThreadOfTheCaseIsTheCasesSkip) {
+  const json c = run_one("selftest.skips_on_a_thread");
+  EXPECT_EQ(c["outcome"], "skipped");
+  EXPECT_EQ(c["reason"], "found out on a thread of its own");
+  EXPECT_TRUE(c["findings"].empty()) << c["findings"];
+}
+
 TEST(NoCheck, ACaseThatCheckedNothingIsAnErrorNotAPass) {
   const json c = run_one("selftest.makes_no_check");
   EXPECT_EQ(c["outcome"], "error");

@@ -109,6 +109,11 @@ CTXSHARE_CASE(selftest, skips_at_run_time, {.claims = {"SELFTEST"}, .source = "h
 }
 
 // Calls that all succeed and no check of what they did: an error, since such a pass proves nothing.
+CTXSHARE_CASE(selftest, skips_on_a_thread, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  h.on_thread([&] { h.skip("found out on a thread of its own"); });
+  h.expect(false, FindingKind::mismatch, "the case went on after its thread skipped");
+}
+
 CTXSHARE_CASE(selftest, makes_no_check, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
   CU(fake_call("cuFakeCall"));
 }

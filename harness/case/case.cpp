@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <random>
+#include <optional>
 #include <thread>
 
 namespace ctxshare {
@@ -88,15 +89,19 @@ std::vector<std::uint32_t> Case::random_words(std::size_t n) {
 }
 
 void Case::on_thread(const std::function<void()>& fn) {
+  std::optional<Skip> skipped;
   std::thread worker([&] {
     try {
       fn();
     } catch (const Stop&) {
+    } catch (const Skip& s) {
+      skipped = s;  // the case skips, from the thread that runs it: no exception may leave a thread
     } catch (const std::exception& e) {
       record_finding(FindingKind::exception, e.what(), nullptr, nullptr, 0);
     }
   });
   worker.join();
+  if (skipped) throw *skipped;
 }
 
 std::string Case::compile(const char* source, const char* name, bool cubin) {
