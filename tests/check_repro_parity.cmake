@@ -1,6 +1,7 @@
-# A reproducer judges its case exactly as the suite does: for harness self-test cases that pass, fail,
-# make no check, skip at run time and crash, the suite's outcome and the reproducer's exit status agree.
-# Run as: cmake -D EXE=<ctxshare_selftest> -D WORK=<dir> -P check_repro_parity.cmake
+# A reproducer judges its case exactly as the suite does: for a harness self-test case that passes,
+# fails, makes no check, skips at run time or crashes, the suite's outcome and the reproducer's exit
+# status agree. One case per run, so that ctest builds them side by side.
+# Run as: cmake -D EXE=<ctxshare_selftest> -D ID=<case> -D WORK=<dir> -P check_repro_parity.cmake
 cmake_minimum_required(VERSION 3.25...4.4)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -12,7 +13,7 @@ set(expected_exit_failed 1)
 set(expected_exit_error 2)
 set(expected_exit_skipped 77)
 set(expected_exit_crash "Segmentation fault")
-foreach(id selftest.passes selftest.records_mismatch selftest.makes_no_check selftest.skips_at_run_time selftest.segfaults)
+foreach(id ${ID})
   execute_process(COMMAND "${EXE}" run "${id}" --json "${WORK}/${id}.json" OUTPUT_QUIET ERROR_QUIET)
   file(READ "${WORK}/${id}.json" results)
   string(JSON outcome GET "${results}" cases 0 outcome)
