@@ -82,6 +82,7 @@ void print_run_summary(const std::vector<CaseResult>& results, double wall_s, in
   for (const auto& [reason, n] : skipped_for)
     if (n > 1) std::printf("ctxshare: %d cases skipped: %s\n", n, reason.c_str());
   std::printf("ctxshare: %zu cases in %.1f s (-j %d)\n%s\n", results.size(), wall_s, jobs, summary.c_str());
+  std::fflush(stdout);  // before any error on standard error, in the order a piped CI log shows them
 }
 
 }  // namespace ctxshare
