@@ -157,6 +157,19 @@ TEST(Baseline, DraftedFromARunItMakesTheSameRunGreen) {
   EXPECT_EQ(run({kSelftest, "baseline", tmp.file("missing.json")}).exit_code, 2);
 }
 
+// An interrupted run's last cases ended because the run did, not because of the driver.
+TEST(Baseline, ACaseTheInterruptionEndedIsNoEntry) {
+  TempDir tmp;
+  const std::string file = write(tmp, "r.json",
+                                 run_doc("580.159.04", {case_result("fam.cut_short", "interrupted"),
+                                                        case_result("fam.found", "failed", {"mismatch"})})
+                                     .dump());
+  const Ran drafted = run({kSelftest, "baseline", file});
+  ASSERT_EQ(drafted.exit_code, 0) << drafted.err;
+  EXPECT_EQ(drafted.out.find("fam.cut_short"), std::string::npos) << drafted.out;
+  EXPECT_NE(drafted.out.find("fam.found failed[mismatch]"), std::string::npos) << drafted.out;
+}
+
 TEST(Expectations, BadFilesAreRejectedWithFileAndLine) {
   TempDir tmp;
   const std::vector<std::pair<std::string, std::string>> bad = {

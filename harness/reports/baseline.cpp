@@ -41,7 +41,8 @@ std::string draft_baseline(const std::vector<ResultFile>& runs, const std::vecto
     branches.insert(branch_of(run.doc));
     for (const auto& c : run.doc["cases"])
       for (const auto& a : attempts_of(c))
-        if (a != "skipped") ++seen[c["id"].get<std::string>()][variant][a];
+        // A skip says nothing of the driver, nor does a case the run's interruption ended.
+        if (a != "skipped" && a != "interrupted") ++seen[c["id"].get<std::string>()][variant][a];
   }
   const std::string driver = branches.size() == 1 && !branches.begin()->empty() ? " driver=" + *branches.begin() + "-" : "";
   std::string out = "# Drafted by `ctxshare baseline` from " + std::to_string(runs.size()) + " result files:\n";
