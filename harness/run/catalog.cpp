@@ -61,6 +61,7 @@ nlohmann::json to_json(const CaseDef& def) {
   }
   if (s.verdict == Verdict::fails) j["expected_error"] = s.expected_error;
   if (!s.weak_evidence.empty()) j["weak_evidence"] = s.weak_evidence;
+  if (!s.avoid.empty()) j["avoid"] = s.avoid;
   return j;
 }
 

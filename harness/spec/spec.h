@@ -52,6 +52,9 @@ struct CaseSpec {
   std::string expected_error;       // with Verdict::fails: the documented error's name
   Needs needs;
   std::vector<std::string> labels;  // besides the family, which is always a label
+  // For a "real-world" case: how a program avoids what the case shows, one or two sentences; the
+  // "what breaks and how to avoid it" sections of docs/patterns.md quote it beside the case's result.
+  std::string avoid;
   int timeout_s = 60;
   bool exclusive = false;           // must have the device to itself (resets, timing)
   // One case per combination of the axes' values: id family.name.value1.value2... (axis.h).
