@@ -274,7 +274,8 @@ CTXSHARE_CASE(multi_device, cudaStreamCreate_without_cudaSetDevice_belongs_to_de
               {.claims = {"RT-IMPLICIT", "DRV-STREAM-CTX"},
                .source = std::string("ComputationalRadiationPhysics/picongpu#643; zer011b/fdtd3d#141 - ") + kDeviceSelection +
                          "; cuda_runtime_api.h, Interactions with the CUDA Driver API: Initialization and Tear-Down",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Call cudaSetDevice on every thread before it creates streams or allocates; a new thread starts on device 0."}) {
   // PIConGPU's first runtime call was cudaStreamCreate, before its cudaSetDevice: the streams were
   // made on device 0 and broke its events once the device was chosen.
   cudaStream_t stream = nullptr;
@@ -300,7 +301,8 @@ CTXSHARE_CASE(multi_device, new_thread_of_a_device_1_program_allocates_on_device
               {.claims = {"RT-SETDEVICE", "RT-IMPLICIT"},
                .source = std::string("pytorch/pytorch#58626; pytorch/pytorch#21081; pytorch/pytorch#4196; libffcv/ffcv#190 - ") +
                          kDeviceSelection + "; cuda_runtime_api.h: cudaPointerGetAttributes (cudaPointerAttributes::device)",
-               .needs = kTwoDevices, .labels = {"real-world"}, .axes = {axis<NewThreadAllocator>()}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Call cudaSetDevice (or make the right context current) at the start of every thread the program creates; the device is per thread.", .axes = {axis<NewThreadAllocator>()}}) {
   // PyTorch's pin-memory thread, started by a process working on GPU 1, allocated on GPU 0: the
   // current device is per thread, and a new thread's is device 0.
   CUDA(cudaSetDevice(1));
@@ -343,7 +345,8 @@ CTXSHARE_CASE(multi_device, device_0_primary_after_runtime_calls_made_for_device
                .source = "pytorch/pytorch#10832; pytorch/pytorch#22229; kvcache-ai/Mooncake#2330 - cuda_runtime_api.h, "
                          "Interactions with the CUDA Driver API: Initialization and Tear-Down (which calls need a context "
                          "on which device is not listed)",
-               .verdict = Verdict::hazard, .needs = kTwoDevices, .labels = {"real-world"}, .axes = {axis<Device1Call>()}}) {
+               .verdict = Verdict::hazard, .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Call cudaSetDevice(1) before runtime calls meant for device 1; a call on a thread with nothing current starts device 0's primary context.", .axes = {axis<Device1Call>()}}) {
   // PyTorch found GPU 0 holding a context in processes that only used GPU 1, and now asks
   // cuDevicePrimaryCtxGetState before it allocates; this records which calls made for device 1 start device 0.
   CUDA(cudaSetDevice(1));
@@ -385,7 +388,8 @@ CTXSHARE_CASE(multi_device, runtime_work_after_cuCtxSetCurrent_of_device_1_prima
               {.claims = {"RT-CURRENT", "RT-PRIMARY", "DRV-STREAM-CTX"},
                .source = std::string("numba/numba#4092; cupy/cupy#3320; apache/arrow#2732 - ") + kInterop +
                          "; Initialization and Tear-Down",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "To move the runtime to another device through the driver, make that device's primary context current (cuDevicePrimaryCtxRetain, cuCtxSetCurrent)."}) {
   // Numba makes a device's primary context current through the driver; CuPy's runtime calls made
   // after it must act on that device, not on device 0.
   const CUcontext device1 = primary_of(h, 1);
@@ -424,7 +428,8 @@ CTXSHARE_CASE(multi_device, cudaSetDevice_1_replaces_a_pushed_device_0_primary,
                .source = std::string("flatironinstitute/cufinufft#99; ratt-ru/PyMORESANE#15; NVIDIA/cuda-python#1586 - ") +
                          "cuda_runtime_api.h, Interactions with the CUDA Driver API: cudaSetDevice makes the primary "
                          "current \"by calling cuCtxSetCurrent()\"; cuda.h: cuCtxSetCurrent (replaces the top of the stack)",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Do not mix cuCtxPushCurrent/cuCtxPopCurrent with cudaSetDevice on one thread: cudaSetDevice replaces the top of the stack, so pop what you pushed before switching."}) {
   // A PyCUDA program pushes device 0's context; a library it calls selects its own device with
   // cudaSetDevice(1). The push is replaced, not stacked on: the program's next driver calls land on device 1.
   const CUcontext device0 = primary_of(h, 0), device1 = primary_of(h, 1);
@@ -458,7 +463,8 @@ CTXSHARE_CASE(multi_device, pointer_query_of_device_1_memory_from_a_thread_with_
                .source = "kvcache-ai/Mooncake#2330; JuliaGPU/CUDA.jl#935 - cuda_runtime_api.h: cudaPointerGetAttributes "
                          "(cudaPointerAttributes::type, ::device); cuda.h: cuPointerGetAttribute "
                          "(CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, CU_POINTER_ATTRIBUTE_CONTEXT)",
-               .needs = kTwoDevices, .labels = {"real-world"}, .axes = {axis<PointerQuery>()}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Query pointers with cuPointerGetAttribute or cudaPointerGetAttributes, which need no current context under unified addressing; read the device from the answer rather than assuming the current one.", .axes = {axis<PointerQuery>()}}) {
   // Mooncake's transfer threads classified pointers with cudaPointerGetAttributes and found a
   // context on GPU 0 in processes using only GPU 7; they moved to cuPointerGetAttribute.
   CUDA(cudaSetDevice(1));
@@ -498,7 +504,8 @@ CTXSHARE_CASE(multi_device, pointer_queries_of_created_context_memory_with_its_p
                          " (cudaPointerGetAttributes returns cudaErrorIncompatibleDriverContext for memory of a "
                          "non-primary context); cuda.h: cuPointerGetAttribute",
                .verdict = Verdict::fails, .expected_error = "cudaErrorIncompatibleDriverContext",
-               .needs = kTwoDevices, .labels = {"real-world"}, .axes = {axis<MemoryOn>()}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Query memory of a created context with cuPointerGetAttribute; the runtime's cudaPointerGetAttributes refuses it.", .axes = {axis<MemoryOn>()}}) {
   // PyCUDA and Numba allocate in contexts of their own; CuPy and PyTorch, on another device, then ask
   // the runtime what the pointer is. The memory's device has no active primary context at all.
   const int owner_device = h.param<MemoryOn>() == MemoryOn::device_1_with_device_0_current ? 1 : 0;
@@ -536,7 +543,8 @@ CTXSHARE_CASE(multi_device, peer_access_enabled_through_one_api_is_already_enabl
                          "cudaDeviceDisablePeerAccess, cudaGetLastError; cuda.h: cuCtxEnablePeerAccess, cuCtxDisablePeerAccess",
                .verdict = Verdict::fails,
                .expected_error = "the second enable: cudaErrorPeerAccessAlreadyEnabled or CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED",
-               .needs = kTwoDevices, .labels = {"real-world"}, .axes = {axis<FirstEnabler>()}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Treat cudaErrorPeerAccessAlreadyEnabled / CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED as success, and clear the runtime's last error after it (cudaGetLastError).", .axes = {axis<FirstEnabler>()}}) {
   int can = 0;
   CU(cuDeviceCanAccessPeer(&can, h.device(0), h.device(1)));
   if (can != 1) h.skip("device 0 cannot access device 1 (cuDeviceCanAccessPeer): peer access cannot be enabled");
@@ -568,7 +576,8 @@ CTXSHARE_CASE(multi_device, peer_access_from_a_created_context_leaves_the_primar
               {.claims = {"RT-PEER", "SEED-MIX"},
                .source = "NVIDIA/cccl#4412; owl-project/owl#184; inducer/pycuda#71 - cuda.h: cuCtxEnablePeerAccess (access "
                          "of peerContext from the current context); cuda_runtime_api.h: cudaDeviceEnablePeerAccess",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Enable peer access in every context that needs it: access enabled from a created context does not carry over to the primary context the runtime uses."}) {
   // Libraries enable peer access in their own contexts and then find the application's attempt
   // refused, or assume it done. Access is per pair of contexts: the primary's is still to enable.
   int can = 0;
@@ -606,7 +615,8 @@ CTXSHARE_CASE(multi_device, kernel_launch_into_a_device_1_stream_with_device_0_c
                .source = std::string("pytorch/pytorch#16019; ROCm/hip-tests#534; agency-library/agency#132 - ") + kStreamRules +
                          " (\"A kernel launch will fail if it is issued to a stream that is not associated to the current device\")",
                .verdict = Verdict::fails, .expected_error = "a launch error, none named (the Guide says only that it fails)",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Make the stream's device current (cudaSetDevice) before launching into it; do not rely on a launch into another device's stream failing or succeeding."}) {
   // PyTorch let a stream of device 1 be selected while device 0 was current; HIP now refuses such a
   // launch "to match NVIDIA's behavior".
   const std::size_t n = 4096, bytes = n * 4;
@@ -644,7 +654,8 @@ CTXSHARE_CASE(multi_device, copy_and_event_on_a_device_1_stream_with_device_0_cu
                .source = std::string("pytorch/pytorch#16019; microsoft/onnxruntime#24010 - ") + kStreamRules +
                          " (a memory copy succeeds on a stream of another device; cudaEventQuery and "
                          "cudaEventSynchronize succeed for an event of another device)",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Prefer switching to the stream's device before using it; copies and events on another device's stream stay ordered, but launches do not work there."}) {
   // An inference thread whose current device is 0 (onnxruntime's TensorRT provider before its fix)
   // copies into a stream of device 1 and waits on it.
   const std::size_t n = 1 << 20, bytes = n * 4;
@@ -684,7 +695,8 @@ CTXSHARE_CASE(multi_device, one_thread_per_device_mixes_both_apis_at_once,
               {.claims = {"SEED-MIX", "RT-SETDEVICE", "RT-CURRENT", "RT-TYPES"},
                .source = std::string("NVIDIA/TensorRT#322; NVIDIA/TensorRT#2702; microsoft/onnxruntime#24010; inducer/pycuda#242 - ") +
                          kDeviceSelection + "; " + kInterop,
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Give each thread its device with cudaSetDevice (or its primary context with cuCtxSetCurrent) before it mixes the two APIs."}) {
   // TensorRT's FAQ: each thread calls cudaSetDevice for its engine's GPU. Here each thread binds its
   // device (one through each API), then both work at once with driver and runtime objects.
   const std::size_t n = 1 << 16, bytes = n * 4;
@@ -727,7 +739,8 @@ CTXSHARE_CASE(multi_device, one_thread_per_device_with_created_contexts_hosts_ru
               {.claims = {"RT-NONPRIMARY", "RT-CURRENT", "DRV-CREATE"},
                .source = std::string("inducer/pycuda#242; NVIDIA/TensorRT#2014; cupy/cupy#4618 - ") + kInterop +
                          " (runtime calls operate on a current non-primary context)",
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Keep each created context current on its own thread while runtime work runs there; the runtime follows the thread's current context."}) {
   // The PyCUDA + TensorRT pattern: each thread makes a context on its GPU (make_context), and the
   // runtime-based engine allocates and launches in it.
   const std::size_t n = 1 << 16, bytes = n * 4;
@@ -767,7 +780,8 @@ CTXSHARE_CASE(multi_device, cuStreamCreate_on_a_new_thread_fails_where_cudaStrea
               {.claims = {"DRV-THREAD", "RT-IMPLICIT", "DRV-STREAM-CTX"},
                .source = std::string("cupy/cupy#4618; inducer/pycuda#242; Linaom1214/TensorRT-For-YOLO-Series#102 - ") +
                          "cuda.h: cuStreamCreate (CUDA_ERROR_INVALID_CONTEXT), cuStreamGetCtx; " + kDeviceSelection,
-               .needs = kTwoDevices, .labels = {"real-world"}}) {
+               .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "On a new thread, make a context current before driver calls; runtime calls would silently pick device 0."}) {
   // PyCUDA streams made on worker threads fail with "no currently active context", while the
   // runtime's stream on the same thread silently lands on device 0, whatever the program uses.
   CUDA(cudaSetDevice(1));

@@ -129,20 +129,71 @@ void claim_section(std::ostream& cm, const Matrix& m, const std::string& claim, 
 
 }  // namespace
 
+namespace {
+
+bool real_world(const MatrixRow& row) {
+  const auto& labels = row.info.value("labels", nlohmann::json::array());
+  return std::find(labels.begin(), labels.end(), "real-world") != labels.end();
+}
+
+// Where a real-world case stands across every configuration that ran it: what the reader must know first.
+enum class Standing { breaks, undocumented, works, not_run };
+Standing standing_of(const MatrixRow& row) {
+  bool ran = false, observed = false;
+  for (const auto& c : row.cells) {
+    if (any_against(c)) return Standing::breaks;
+    if (!any_ran(c)) continue;
+    ran = true;
+    for (const auto& [cell, n] : c.ways) observed = observed || cell.pattern != "works";
+  }
+  if (!ran) return Standing::not_run;
+  return observed ? Standing::undocumented : Standing::works;
+}
+
+// A family's real-world cases, worst first: what each did across the configurations, the public reports
+// it comes from (its source) and how a program avoids it.
+void what_breaks(std::ostream& md, const std::vector<const MatrixRow*>& rows) {
+  static constexpr struct {
+    Standing standing;
+    const char* heading;
+  } kGroups[] = {
+      {Standing::breaks, "Breaks (a documented answer not given, a crash or a hang) on at least one configuration"},
+      {Standing::undocumented, "Undocumented: what the drivers did is recorded, and a change is reported"},
+      {Standing::works, "Works as documented everywhere it ran"},
+      {Standing::not_run, "Not run on a GPU yet"}};
+  md << "\n### What breaks and how to avoid it\n\nThe family's `real-world` cases: patterns that public reports show "
+        "programs hitting, each with the reports it comes from (its source) and how to avoid it.\n";
+  for (const auto& group : kGroups) {
+    bool any = false;
+    for (const MatrixRow* row : rows) {
+      if (standing_of(*row) != group.standing) continue;
+      if (!any) md << "\n**" << group.heading << "**\n\n";
+      any = true;
+      md << "- `" << row->id << "` (" << str(row->info, "kind") << "): " << row->summary << ".\n  Reports: "
+         << str(row->info, "source") << "\n  Avoid: " << (str(row->info, "avoid").empty() ? "(not stated)" : str(row->info, "avoid")) << "\n";
+    }
+  }
+}
+
+}  // namespace
+
 std::string patterns_markdown(const Matrix& m) {
   std::ostringstream md;
   md << "# Supported mixing patterns\n\n" << kMatrixProvenance;
   configurations(md, m);
-  std::string family;
-  for (const auto& row : m.rows) {
-    if (row.family != family) {
-      family = row.family;
-      md << "\n## " << family << "\n\n";
-      table_head(md, m, "| case | claims | declared | across configurations |", "|---|---|---|---|");
+  for (size_t i = 0; i < m.rows.size();) {
+    const std::string& family = m.rows[i].family;
+    md << "\n## " << family << "\n\n";
+    table_head(md, m, "| case | claims | declared | across configurations |", "|---|---|---|---|");
+    std::vector<const MatrixRow*> real;
+    for (; i < m.rows.size() && m.rows[i].family == family; ++i) {
+      const MatrixRow& row = m.rows[i];
+      md << "| `" << row.id << "` | " << join(claims_of(row.info)) << " | " << str(row.info, "verdict") << " | "
+         << md_cell(row.summary) << " |";
+      row_cells(md, row);
+      if (real_world(row)) real.push_back(&row);
     }
-    md << "| `" << row.id << "` | " << join(claims_of(row.info)) << " | " << str(row.info, "verdict") << " | "
-       << md_cell(row.summary) << " |";
-    row_cells(md, row);
+    if (!real.empty()) what_breaks(md, real);
   }
   return md.str();
 }
