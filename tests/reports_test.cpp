@@ -342,6 +342,44 @@ TEST(Matrix, ClaimsPageShowsEvidenceByStrength) {
   EXPECT_NE(cm.find("| **the claim** | | **measured, not judged** | **measured, not judged** |"), std::string::npos) << cm;
 }
 
+// patterns.md closes a family that has real-world cases with what breaks and how to avoid it, worst
+// first, each case with its reports and advice; a family without them gets no such section.
+TEST(Matrix, RealWorldCasesSayWhatBreaksAndHowToAvoidIt) {
+  TempDir tmp;
+  auto real = [](json c, const std::string& avoid) {
+    c["case"]["labels"] = {"real-world"};
+    c["case"]["source"] = "cuda.h: cuStreamQuery; owner/repo#123";
+    c["case"]["avoid"] = avoid;
+    return c;
+  };
+  json crashes = real(case_result("fam.stale_stream", "crash"), "Destroy streams before the context.");
+  crashes["case"]["kind"] = "hazard";
+  json recorded = real(observed("fam.recorded", "CUDA_ERROR_INVALID_HANDLE"), "Check the result.");
+  recorded["case"]["kind"] = "hazard";
+  const std::string one = write(tmp, "one.json",
+                                run_doc("580.159.04", {recorded, crashes, real(case_result("fam.fine", "passed"), "Nothing to avoid."),
+                                                       case_result("other.plain", "passed")})
+                                    .dump());
+  const std::string claims = write(tmp, "claims.md", "- RT-PRIMARY: one.\n");
+  ASSERT_EQ(run({kSelftest, "matrix", one, "--out", tmp.file("out"), "--claims", claims}).exit_code, 0);
+  const std::string md = read_file(tmp.file("out/patterns.md"));
+  const auto section = md.find("### What breaks and how to avoid it");
+  ASSERT_NE(section, std::string::npos) << md;
+  EXPECT_EQ(md.find("### What breaks", section + 1), std::string::npos) << "one family has real-world cases:\n" << md;
+  const auto breaks = md.find("- `fam.stale_stream` (hazard): crashes everywhere.\n", section);
+  const auto undocumented = md.find("- `fam.recorded` (hazard): observed everywhere.\n", section);
+  const auto works = md.find("- `fam.fine`: works everywhere.\n", section);
+  ASSERT_NE(breaks, std::string::npos) << md;
+  ASSERT_NE(undocumented, std::string::npos) << md;
+  ASSERT_NE(works, std::string::npos) << md;
+  EXPECT_LT(breaks, undocumented);
+  EXPECT_LT(undocumented, works);
+  EXPECT_NE(md.find("  Reports: cuda.h: cuStreamQuery; owner/repo#123\n  Avoid: Destroy streams before the context.\n", breaks), std::string::npos) << md;
+  const auto other = md.find("## other");
+  ASSERT_NE(other, std::string::npos) << md;
+  EXPECT_GT(other, section);
+}
+
 TEST(Matrix, MergesRepeatedRunsOfAConfigurationIntoOneColumnWithCounts) {
   TempDir tmp;
   json other_build = run_doc("580.159.04", {case_result("fam.steady", "failed", {"wrong_context"}), case_result("fam.shaky", "passed")});

@@ -169,7 +169,8 @@ void what_breaks(std::ostream& md, const std::vector<const MatrixRow*>& rows) {
       if (standing_of(*row) != group.standing) continue;
       if (!any) md << "\n**" << group.heading << "**\n\n";
       any = true;
-      md << "- `" << row->id << "` (" << str(row->info, "kind") << "): " << row->summary << ".\n  Reports: "
+      const std::string kind = str(row->info, "kind");
+      md << "- `" << row->id << "`" << (kind.empty() ? "" : " (" + kind + ")") << ": " << row->summary << ".\n  Reports: "
          << str(row->info, "source") << "\n  Avoid: " << (str(row->info, "avoid").empty() ? "(not stated)" : str(row->info, "avoid")) << "\n";
     }
   }
