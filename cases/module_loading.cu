@@ -498,7 +498,9 @@ CTXSHARE_CASE(module_loading, cudaLaunchKernel_given_a_CUfunction,
                                                           dim3(256), args, 0, nullptr));
   h.observe_result("cudaDeviceSynchronize after it", cudaDeviceSynchronize());
   std::vector<std::uint32_t> seen(n);
-  CUDA(cudaMemcpy(seen.data(), out, n * 4, cudaMemcpyDeviceToHost));
+  if (h.observe_result("cudaMemcpy of the output afterwards", cudaMemcpy(seen.data(), out, n * 4, cudaMemcpyDeviceToHost)) !=
+      cudaSuccess)
+    return;  // the launch left the context unusable: recorded
   // Honest either way: a launch that succeeded ran the kernel, one that failed wrote nothing.
   h.expect_same_words(r == cudaSuccess ? "the launch succeeded: the kernel wrote its value" : "the launch failed: nothing written",
                       seen, std::vector<std::uint32_t>(n, r == cudaSuccess ? value : 0u));
