@@ -39,7 +39,7 @@ std::uint32_t* runtime_words(Case& h, const std::vector<std::uint32_t>& words) {
 }  // namespace
 
 CTXSHARE_CASE(primary_refcount, references_survive_cuDevicePrimaryCtxReset_and_the_last_release_resets,
-              {.claims = {"PRC-RESET-KEEPS-REFERENCES", "DRV-RELEASE", "DRV-PRIMARY-RESET"},
+              {.claims = {"PRC-RESET-KEEPS-REFS", "DRV-RELEASE", "DRV-PRIMARY-RESET"},
                .source = std::string("JuliaGPU/CUDAdrv.jl#45; openucx/ucx#10564; ai-dynamo/nixl#227 - ") + kPrimaryDocs +
                          ", cuDevicePrimaryCtxReset (it does not release; other modules may still release after it)",
                .labels = {"real-world"},
@@ -115,7 +115,7 @@ CTXSHARE_AXIS(Resetter, cudaDeviceReset, cuDevicePrimaryCtxReset);
 }  // namespace
 
 CTXSHARE_CASE(primary_refcount, component_releases_after_a_reset_the_runtime_recovered_from,
-              {.claims = {"RT-RESET", "DRV-PRIMARY-RESET", "PRC-RESET-KEEPS-REFERENCES"},
+              {.claims = {"RT-RESET", "DRV-PRIMARY-RESET", "PRC-RESET-KEEPS-REFS"},
                .source = std::string("ginkgo-project/ginkgo#461; fangq/mcx#188; openucx/ucx#9359; JuliaGPU/CUDA.jl#16 - ") +
                          kPrimaryDocs + ", cuDevicePrimaryCtxReset; cuda_runtime_api.h: cudaDeviceReset (the next "
                          "call re-initializes the device)",
