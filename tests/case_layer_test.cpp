@@ -86,6 +86,28 @@ TEST(NoCheck, ACaseThatCheckedNothingIsAnErrorNotAPass) {
   EXPECT_EQ(run_one("selftest.passes")["outcome"], "passed");
 }
 
+TEST(AtExit, AStepRunsAfterMainWithItsCallsAndObservationsAndTheEndWaitsForIt) {
+  const json c = run_one("selftest.observes_at_exit");
+  EXPECT_EQ(c["outcome"], "passed") << c["reason"] << " (the body made no check: only the step's count)";
+  EXPECT_EQ(c["observations"]["cuFakeCallAtExit"], "CUDA_SUCCESS");
+  // Exit runs handlers newest first: the step comes before what was registered earlier.
+  EXPECT_EQ(c["observations"]["a handler registered before the step had run"], false);
+  EXPECT_EQ(c["observations"]["a handler registered after the step had run"], true);
+  bool traced = false;
+  for (const auto& e : c["trace"]) traced = traced || e.value("fn", "") == "cuFakeCallAtExit";
+  EXPECT_TRUE(traced) << "the step's call is in the trace";
+}
+
+TEST(AtExit, AFindingAtExitFailsTheCaseAndACrashThereIsACrashInItsCall) {
+  const json failed = run_one("selftest.finds_at_exit");
+  EXPECT_EQ(failed["outcome"], "failed");
+  ASSERT_EQ(failed["findings"].size(), 1u) << failed["findings"];
+  EXPECT_EQ(failed["findings"][0]["message"], "the answer at exit");
+  const json crashed = run_one("selftest.segfaults_at_exit");
+  EXPECT_EQ(crashed["outcome"], "crash");
+  EXPECT_NE(crashed["reason"].get<std::string>().find("during cuCrashingCallAtExit"), std::string::npos) << crashed["reason"];
+}
+
 TEST(Reproducer, CarriesTheHarnesssCaseLayerVerbatim) {
   TempDir tmp;
   const Ran r = run({kSelftest, "repro", "selftest.records_mismatch", "--out", tmp.file("r")});

@@ -146,6 +146,36 @@ CTXSHARE_CASE(selftest, sets_its_own_environment, {.claims = {"SELFTEST"}, .sour
   h.observe("CUDA_MODULE_LOADING", std::getenv("CUDA_MODULE_LOADING"));
 }
 
+// Work left for exit (Case::at_exit): its calls, observations and findings reach the runner, the
+// case's end waits for it, and each step runs where std::atexit's order puts it.
+namespace {
+bool g_registered_before_ran = false, g_registered_after_ran = false;
+}  // namespace
+
+CTXSHARE_CASE(selftest, observes_at_exit, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  std::atexit([] { g_registered_before_ran = true; });  // like a runtime initialized before the step
+  h.at_exit("a call and an observation after main returns", [&h] {
+    h.observe_result("cuFakeCallAtExit", fake_call("cuFakeCallAtExit"));
+    h.observe("a handler registered before the step had run", g_registered_before_ran);
+    h.observe("a handler registered after the step had run", g_registered_after_ran);
+  });
+  std::atexit([] { g_registered_after_ran = true; });
+  CU(fake_call("cuFakeCall"));  // the body checks nothing: the step's observations are the case's checks
+}
+
+CTXSHARE_CASE(selftest, finds_at_exit, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  h.observe("the body ran", true);
+  h.at_exit("a check that fails after main returns", [&h] { h.expect_eq("the answer at exit", 41, 42); });
+}
+
+CTXSHARE_CASE(selftest, segfaults_at_exit, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  h.observe("the body ran", true);
+  h.at_exit("a call that crashes after main returns", [] {
+    trace::Call crashing(trace::Api::driver, "cuCrashingCallAtExit");
+    raise(SIGSEGV);
+  });
+}
+
 // For the scheduling tests: each records when it ran, by the wall clock.
 CTXSHARE_CASE(selftest, sleeps, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu,
                                  .axes = {axis<Sleeper>()}}) {

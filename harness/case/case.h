@@ -96,6 +96,14 @@ class Case {
   // Runs fn on a new thread and joins it; a failed CU() there stops only that thread.
   void on_thread(const std::function<void()>& fn);
 
+  // Leaves work for the process's exit, after main returns (at_exit.cpp): registered with
+  // std::atexit now, so it runs before the exit handlers registered earlier (the CUDA runtime's, if
+  // it was initialized before) and after those registered later. It may call, check and observe
+  // through h, which lives on; it captures everything else by value, and hands the harness nothing
+  // (resources are released before exit). The case's end waits for it: a crash or hang there is the
+  // case's outcome, a finding there fails it.
+  void at_exit(std::string what, std::function<void()> work);
+
   // Compiles CUDA C++ at run time with NVRTC for device 0 (the PyCUDA pattern); needs "nvrtc".
   std::string compile(const char* source, const char* name, bool cubin);
   // The driver's own entry point, as cuGetProcAddress gives it for an ABI version (traced).
@@ -119,5 +127,12 @@ class Case {
 // 1 findings, 2 no check made, 77 skipped (what a reproducer exits with; the suite's child exits 0
 // and lets the runner judge the events).
 int run_case(const CaseDef& def);
+// run_case's answer when the case left work for exit (Case::at_exit): its end is said at exit, after
+// that work, and then given to the function set here with the exit code run_case would have returned.
+constexpr int kEndsAtExit = -1;
+void on_end_at_exit(void (*report)(int code));
+// Whether the case left work for exit; cancel_exit_work drops it (a case that skipped).
+bool exit_work_pending();
+void cancel_exit_work();
 
 }  // namespace ctxshare

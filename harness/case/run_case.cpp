@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <exception>
+#include <memory>
 
 #include "harness/case/case.h"
 
@@ -73,13 +74,19 @@ int run_case(const CaseDef& def) {
     emit(Event::skip, {{"reason", skipped}});
     return 77;
   }
-  Case h(def);
-  guarded("the case", [&] { def.body(h); }, &skipped);
-  guarded("releasing the case's resources", [&] { h.finish(); }, &skipped);
+  // On the heap: work the case leaves for exit (Case::at_exit) uses it after this returns.
+  auto h = std::make_unique<Case>(def);
+  guarded("the case", [&] { def.body(*h); }, &skipped);
+  guarded("releasing the case's resources", [&] { h->finish(); }, &skipped);
   const int checks = checks_made();  // the end-of-case validation of what it handed over counts too
   if (!skipped.empty() && findings_recorded() == 0) {
+    cancel_exit_work();
     emit(Event::skip, {{"reason", skipped}});
     return 77;
+  }
+  if (exit_work_pending()) {
+    h.release();  // lives until the process ends, deliberately never destroyed
+    return kEndsAtExit;
   }
   emit(Event::end, {{"findings", findings_recorded()}, {"checks", checks}});
   if (findings_recorded() > 0) return 1;
