@@ -28,7 +28,7 @@ CUcontext current_context() {
   return current;
 }
 const char* name_of(CUcontext ctx, CUcontext known) {
-  return ctx == nullptr ? "none" : ctx == known ? "the process's context" : "another context";
+  return ctx == nullptr ? "none" : ctx == known ? "the context the case made on its first thread" : "another context";
 }
 
 CUcontext primary_of_device_0(Case& h) {
@@ -110,10 +110,11 @@ CTXSHARE_CASE(no_current_context, cuStreamGetCtx_of_a_default_stream_fails_on_a_
   // libcu++ wraps the NULL stream in a stream_ref and hands it to a thread with no context: the
   // handle names whatever is current there, which is nothing.
   CUDA(cudaSetDevice(0));  // the process has a context; the new thread does not
+  const CUcontext primary = primary_of_device_0(h);
   h.on_thread([&] {
     CUcontext owner = nullptr;
     EXPECT_ERROR(CUDA_ERROR_INVALID_CONTEXT, cuStreamGetCtx(h.row<kSpecialStreams>().stream, &owner));
-    h.observe("the thread's current context after the query", name_of(current_context(), nullptr));
+    h.observe("the thread's current context after the query", name_of(current_context(), primary));
   });
 }
 
@@ -186,6 +187,7 @@ CTXSHARE_CASE(no_current_context, pointer_attribute_asked_on_a_thread_with_none,
   // kvikio's threads find their context with CU_POINTER_ATTRIBUTE_CONTEXT; Open MPI found it had to
   // set a context before its multi-attribute query. The answer is recorded; if it is given, it must be true.
   CUDA(cudaSetDevice(0));
+  const CUcontext primary = primary_of_device_0(h);
   void* p = nullptr;
   CUDA(cudaMalloc(&p, 4096));
   h.own_device_memory(p, 4096, Owner::runtime);
@@ -196,7 +198,7 @@ CTXSHARE_CASE(no_current_context, pointer_attribute_asked_on_a_thread_with_none,
     const CUresult r = h.observe_result("cuPointerGetAttribute on a thread with no context",
                                         cuPointerGetAttribute(&answer, attribute, reinterpret_cast<CUdeviceptr>(p)));
     if (r == CUDA_SUCCESS) h.expect_eq("the answer given there, against the primary's", answer, truth);
-    h.observe("the thread's current context after the query", name_of(current_context(), nullptr));
+    h.observe("the thread's current context after the query", name_of(current_context(), primary));
   });
 }
 
@@ -213,6 +215,7 @@ CTXSHARE_CASE(no_current_context, driver_copy_on_a_thread_with_none,
   // Numba's copy_to_host and ILGPU's CopyToCPU ran on worker threads without binding a context;
   // ILGPU expected unified addresses to be enough and found it held only on some drivers.
   CUDA(cudaSetDevice(0));
+  const CUcontext primary = primary_of_device_0(h);
   const Filled device = filled_device_words(h);
   const auto sent = h.random_words(kWords);
   std::vector<std::uint32_t> received = h.random_words(kWords);  // a host destination's words before the copy
@@ -230,7 +233,7 @@ CTXSHARE_CASE(no_current_context, driver_copy_on_a_thread_with_none,
       case DriverCopy::cuMemcpyDtoH: r = cuMemcpyDtoH(received.data(), device.ptr, kWords * 4); break;
     }
     h.observe_result("the copy on a thread with no context", r);
-    h.observe("the thread's current context after the copy", name_of(current_context(), nullptr));
+    h.observe("the thread's current context after the copy", name_of(current_context(), primary));
   });
   // Whatever the answer, it must be true: success moved the words, an error moved none.
   const bool done = r == CUDA_SUCCESS;
@@ -356,6 +359,7 @@ CTXSHARE_CASE(no_current_context, driver_launch_of_a_runtime_function_on_a_threa
   // CuPy's memory pool let a worker thread skip every runtime call, so its cuLaunchKernel of a
   // function loaded by the main thread ran with no context current.
   CUDA(cudaSetDevice(0));
+  const CUcontext primary = primary_of_device_0(h);
   cudaFunction_t function = nullptr;
   CUDA(cudaGetFuncBySymbol(&function, reinterpret_cast<const void*>(&fill_pattern)));
   cudaStream_t stream = nullptr;
@@ -368,7 +372,7 @@ CTXSHARE_CASE(no_current_context, driver_launch_of_a_runtime_function_on_a_threa
   h.on_thread([&] {
     launched = h.observe_result("cuLaunchKernel on a thread with no context",
                                 launch_fill(static_cast<CUfunction>(function), on, memory.ptr, seed));
-    h.observe("the thread's current context after the launch", name_of(current_context(), nullptr));
+    h.observe("the thread's current context after the launch", name_of(current_context(), primary));
   });
   CUDA(cudaDeviceSynchronize());
   // An honest answer: a launch that succeeded wrote the pattern, a refused one wrote nothing.
