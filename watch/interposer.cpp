@@ -445,6 +445,7 @@ void on_fork_child() {
     if (r.alive && !r.primary) any = true;
   m.forked_from = !any ? "" : runtime_retains ? "runtime" : "program";
   m.fork_reported = false;
+  t_state.tid = static_cast<long>(syscall(SYS_gettid));  // the forking thread, the child's only one
 }
 
 void thread_ended(ThreadState& t) {
