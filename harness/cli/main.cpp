@@ -154,7 +154,7 @@ Command add_watch(CLI::App& app) {
 Command add_score_watch(CLI::App& app) {
   auto [cmd, path] = subcommand<std::string>(app, "score-watch",
                                              "score a `run --watch` result file: hazard cases reported with their own id, false alarms");
-  cmd->add_option("results", *path, "the result file")->required();
+  cmd->add_option("results", *path, "the result file, or a directory of <id>.result.json and <id>.watch.json (docs/watch.md)")->required();
   return {cmd, [path] { return score_watch_command(*path); }};
 }
 

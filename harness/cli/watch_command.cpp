@@ -123,10 +123,16 @@ int watch_command(const WatchArgs& a) {
 }
 
 int score_watch_command(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return bad_input("cannot read " + path);
-  const auto results = nlohmann::json::parse(in, nullptr, false);
-  if (results.is_discarded() || !results.is_object()) return bad_input(path + ": not a result file");
+  nlohmann::json results;
+  if (std::filesystem::is_directory(path)) {
+    results = results_of_watched_cases(path);
+    if (results["cases"].empty()) return bad_input(path + ": holds no <case id>.result.json");
+  } else {
+    std::ifstream in(path);
+    if (!in) return bad_input("cannot read " + path);
+    results = nlohmann::json::parse(in, nullptr, false);
+    if (results.is_discarded() || !results.is_object()) return bad_input(path + ": not a result file");
+  }
   const auto score = score_watch_run(results);
   std::printf("hazard cases reported with their own id: %d of %d\n", score["recalled"].get<int>(), score["hazard_cases"].get<int>());
   for (const auto& m : score["missed"]) std::printf("  missed: %s (reported: %s)\n", m["id"].get<std::string>().c_str(), m["reported"].dump().c_str());

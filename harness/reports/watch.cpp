@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -190,7 +191,7 @@ nlohmann::json score_watch_run(const nlohmann::json& results) {
     }
     std::vector<std::string> named;
     for (const auto& h : watch.value("hazards", nlohmann::json::array())) named.push_back(h.value("case", ""));
-    const std::string kind = c.value("kind", "");
+    const std::string kind = c.contains("case") && c["case"].is_object() ? c["case"].value("kind", "") : c.value("kind", "");
     if (kind == "hazard") {
       if (c.value("outcome", "") == "skipped") continue;
       score["hazard_cases"] = score["hazard_cases"].get<int>() + 1;
@@ -206,6 +207,31 @@ nlohmann::json score_watch_run(const nlohmann::json& results) {
     }
   }
   return score;
+}
+
+nlohmann::json results_of_watched_cases(const std::string& dir) {
+  nlohmann::json results = {{"cases", nlohmann::json::array()}};
+  std::vector<std::string> ids;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.ends_with(".result.json")) ids.push_back(name.substr(0, name.size() - std::string(".result.json").size()));
+    }
+    ::closedir(d);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    std::ifstream result_in(dir + "/" + id + ".result.json"), watch_in(dir + "/" + id + ".watch.json");
+    const auto run = nlohmann::json::parse(result_in, nullptr, false);
+    const auto watched = nlohmann::json::parse(watch_in, nullptr, false);
+    if (run.is_discarded() || !run.contains("cases")) continue;
+    for (auto c : run["cases"]) {
+      if (c.value("id", "") != id) continue;
+      if (!watched.is_discarded()) c["watch"] = watched;
+      results["cases"].push_back(c);
+    }
+  }
+  return results;
 }
 
 }  // namespace ctxshare

@@ -41,5 +41,8 @@ std::string format_watch_reports(const nlohmann::json& reports);
 // another case (a false alarm). {"hazard_cases", "recalled", "missed": [ids], "conformance_passed",
 // "false_alarms": [{"id", "hazards"}]}.
 nlohmann::json score_watch_run(const nlohmann::json& results);
+// The same input from a directory of single-case runs made under watch, until `run --watch` exists:
+// <id>.result.json (`ctxshare run <id> --json`) and <id>.watch.json (`ctxshare watch --json` around it).
+nlohmann::json results_of_watched_cases(const std::string& dir);
 
 }  // namespace ctxshare
