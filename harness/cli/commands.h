@@ -65,6 +65,17 @@ struct BenchArgs {
 };
 int bench_command(const BenchArgs& a);
 
+struct WatchArgs {
+  std::vector<std::string> program;  // PROGRAM ARGS...
+  std::string json_path, fail_on;    // fail_on: "", "warning" or "error"
+};
+// With --fail-on, a report at or above the level makes watch exit with this (else the program's status).
+constexpr int kWatchFailOn = 97;
+int watch_command(const WatchArgs& a);
+// Scores a `ctxshare run --watch` result file: recall over hazard cases, false alarms over passing
+// conformance cases; exit 1 when any is missed or false.
+int score_watch_command(const std::string& path);
+
 // The hidden commands a scheduling process re-executes: one case, the mixing benchmarks, the CUDA
 // environment, each in this process.
 int case_child_command(const std::string& id, int event_fd);

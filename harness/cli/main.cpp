@@ -142,6 +142,22 @@ Command add_bench(CLI::App& app) {
   return {cmd, [a] { return bench_command(*a); }};
 }
 
+Command add_watch(CLI::App& app) {
+  auto [cmd, a] = subcommand<WatchArgs>(app, "watch", "run a program and report the known mixing hazards it performs (docs/watch.md)");
+  cmd->add_option("--json", a->json_path, "write the reports as JSON")->check(kOutputPath);
+  cmd->add_option("--fail-on", a->fail_on, "exit 97 when a report at or above this level (warning, error) exists");
+  cmd->add_option("program", a->program, "-- PROGRAM ARGS...")->required();
+  cmd->prefix_command(false);
+  return {cmd, [a] { return watch_command(*a); }};
+}
+
+Command add_score_watch(CLI::App& app) {
+  auto [cmd, path] = subcommand<std::string>(app, "score-watch",
+                                             "score a `run --watch` result file: hazard cases reported with their own id, false alarms");
+  cmd->add_option("results", *path, "the result file, or a directory of <id>.result.json and <id>.watch.json (docs/watch.md)")->required();
+  return {cmd, [path] { return score_watch_command(*path); }};
+}
+
 // The hidden commands, run in child processes.
 std::vector<Command> add_children(CLI::App& app) {
   auto* floor = app.add_subcommand("__floor", "")->group("");
@@ -170,7 +186,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("ctxshare ") + CTXSHARE_VERSION + " (" + CTXSHARE_VARIANT + ")");
   const std::vector<std::string> args(argv, argv + argc);
   std::vector<Command> commands = {add_list(app),   add_run(app, args), add_env(app),   add_diff(app),
-                                   add_matrix(app), add_tally(app), add_baseline(app),     add_repro(app), add_bench(app)};
+                                   add_matrix(app), add_tally(app), add_baseline(app),     add_repro(app), add_bench(app),
+                                   add_watch(app),  add_score_watch(app)};
   for (auto& c : add_children(app)) commands.push_back(std::move(c));
   try {
     app.parse(argc, argv);

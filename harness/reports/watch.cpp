@@ -1,0 +1,237 @@
+#include "harness/reports/watch.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "watch/hazard_table.h"
+
+namespace ctxshare {
+namespace {
+
+bool is_file(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+std::string real_path(const std::string& path) {
+  char resolved[PATH_MAX];
+  return ::realpath(path.c_str(), resolved) != nullptr ? resolved : path;
+}
+
+std::vector<std::string> split(const std::string& text, char by) {
+  std::vector<std::string> parts;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, by);)
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+std::string self_dir() {
+  char exe[PATH_MAX] = {};
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return "";
+  std::string path(exe, static_cast<std::size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+// What `ldconfig -p` lists for libcuda.so.1, in its order.
+std::vector<std::string> ld_cache_entries() {
+  std::vector<std::string> found;
+  for (const char* ldconfig : {"/sbin/ldconfig", "/usr/sbin/ldconfig"}) {
+    if (!is_file(ldconfig)) continue;
+    FILE* p = ::popen((std::string(ldconfig) + " -p 2>/dev/null").c_str(), "r");
+    if (p == nullptr) continue;
+    char line[1024];
+    while (std::fgets(line, sizeof line, p) != nullptr) {
+      const std::string text = line;
+      const auto arrow = text.find("=> ");
+      if (text.find("libcuda.so.1 ") == std::string::npos || arrow == std::string::npos) continue;
+      std::string path = text.substr(arrow + 3);
+      while (!path.empty() && (path.back() == '\n' || path.back() == ' ')) path.pop_back();
+      found.push_back(path);
+    }
+    ::pclose(p);
+    break;
+  }
+  return found;
+}
+
+}  // namespace
+
+std::string watch_driver_dir(std::string* why) {
+  std::vector<std::string> candidates;
+  if (const char* given = std::getenv("CTXSHARE_WATCH_DRIVER_DIR"); given != nullptr && *given != '\0')
+    candidates.push_back(given);
+  else {
+    candidates.push_back(self_dir() + "/watch-driver");
+    candidates.push_back(CTXSHARE_WATCH_DRIVER_DIR);
+  }
+  for (const auto& dir : candidates)
+    if (is_file(dir + "/libcuda.so.1")) return real_path(dir);
+  *why = "no interposing libcuda.so.1 in " + candidates.front() + " (build the ctxshare_watch_driver target)";
+  return "";
+}
+
+std::string find_real_driver(const std::string& interposer_dir, std::string* why) {
+  if (const char* given = std::getenv("CTXSHARE_WATCH_REAL_DRIVER"); given != nullptr && *given != '\0') {
+    if (is_file(given)) return given;
+    *why = std::string("CTXSHARE_WATCH_REAL_DRIVER names no file: ") + given;
+    return "";
+  }
+  std::vector<std::string> candidates;
+  if (const char* path = std::getenv("LD_LIBRARY_PATH"))
+    for (const auto& dir : split(path, ':')) candidates.push_back(dir + "/libcuda.so.1");
+  for (const auto& entry : ld_cache_entries()) candidates.push_back(entry);
+  for (const char* dir : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/usr/lib/wsl/lib"})
+    candidates.push_back(std::string(dir) + "/libcuda.so.1");
+  const std::string own = real_path(interposer_dir + "/libcuda.so.1");
+  for (const auto& candidate : candidates) {
+    if (!is_file(candidate)) continue;
+    const std::string resolved = real_path(candidate);
+    if (resolved == own || resolved.find("/stubs/") != std::string::npos) continue;
+    return candidate;
+  }
+  *why = "no libcuda.so.1 found on LD_LIBRARY_PATH, in the ld.so cache or in the usual directories "
+         "(is the NVIDIA driver installed? CTXSHARE_WATCH_REAL_DRIVER names it)";
+  return "";
+}
+
+std::vector<std::pair<std::string, std::string>> watch_environment(const std::string& interposer_dir,
+                                                                   const std::string& real_driver,
+                                                                   const std::string& out_dir) {
+  std::string library_path = interposer_dir;
+  if (const char* old = std::getenv("LD_LIBRARY_PATH"); old != nullptr && *old != '\0') library_path += std::string(":") + old;
+  return {{"LD_LIBRARY_PATH", library_path}, {"CTXSHARE_WATCH_REAL_DRIVER", real_driver}, {"CTXSHARE_WATCH_OUT", out_dir}};
+}
+
+nlohmann::json collect_watch_reports(const std::string& out_dir) {
+  nlohmann::json reports = {{"processes", nlohmann::json::array()}, {"hazards", nlohmann::json::array()}};
+  std::vector<std::string> files;
+  if (DIR* d = ::opendir(out_dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.size() > 6 && name.ends_with(".jsonl")) files.push_back(out_dir + "/" + name);
+    }
+    ::closedir(d);
+  }
+  std::vector<nlohmann::json> hazards;
+  for (const auto& file : files) {
+    std::ifstream in(file);
+    for (std::string line; std::getline(in, line);) {
+      const auto record = nlohmann::json::parse(line, nullptr, false);
+      if (record.is_discarded() || !record.is_object()) continue;
+      const std::string event = record.value("event", "");
+      if (event == "start") reports["processes"].push_back(record);
+      else if (event == "hazard") hazards.push_back(record);
+    }
+  }
+  // In the order they happened within each process, processes by pid.
+  std::sort(hazards.begin(), hazards.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.value("pid", 0), a.value("call", 0)) < std::pair(b.value("pid", 0), b.value("call", 0));
+  });
+  for (auto& h : hazards) {
+    const std::string id = h.value("case", "");
+    h["repro"] = id.empty() ? "" : "ctxshare repro " + id + " --out repro-" + id;
+    for (const auto& text : watch::kHazardTexts)
+      if (h.value("hazard", "") == text.hazard) h["meaning"] = text.what;
+    reports["hazards"].push_back(h);
+  }
+  auto& processes = reports["processes"];
+  std::sort(processes.begin(), processes.end(), [](const auto& a, const auto& b) { return a.value("pid", 0) < b.value("pid", 0); });
+  return reports;
+}
+
+int watch_level_rank(const std::string& level) { return level == "error" ? 2 : 1; }
+
+std::string format_watch_reports(const nlohmann::json& reports) {
+  std::string out;
+  const auto& processes = reports["processes"];
+  const auto& hazards = reports["hazards"];
+  if (processes.empty())
+    return "ctxshare watch: the program never loaded libcuda.so.1: nothing was watched\n";
+  out += "ctxshare watch: " + std::to_string(hazards.size()) + " hazard report(s) from " + std::to_string(processes.size()) +
+         " process(es) that loaded the driver\n";
+  for (const auto& p : processes)
+    if (!p.value("loaded", false))
+      out += "  pid " + std::to_string(p.value("pid", 0)) + ": the real driver " + p.value("driver", "") + " could not be loaded\n";
+  for (const auto& h : hazards) {
+    const std::string id = h.value("case", "");
+    out += "\n" + h.value("level", "warning") + ": " + h.value("hazard", "") + ": " + h.value("meaning", "") + "\n";
+    out += "  pid " + std::to_string(h.value("pid", 0)) + ", thread " + std::to_string(h.value("thread", 0)) + " (tid " +
+           std::to_string(h.value("tid", 0)) + "), call #" + std::to_string(h.value("call", 0)) + " " + h.value("function", "") +
+           " by the " + h.value("component", "") + ", at " + h.value("site", "") + "\n";
+    out += "  " + h.value("what", "") + "\n";
+    if (id.empty()) out += "  shown by: no suite case yet (key " + h.value("key", "") + ")\n";
+    else out += "  shown by: " + id + "\n  reproducer: " + h.value("repro", "") + "\n";
+    out += "  calls leading to it on that thread:\n";
+    for (const auto& c : h.value("recent", nlohmann::json::array()))
+      out += "    #" + std::to_string(c.value("call", 0)) + " " + c.value("function", "") + " (" + c.value("component", "") +
+             ") = " + std::to_string(c.value("result", -1)) + "\n";
+  }
+  return out;
+}
+
+nlohmann::json score_watch_run(const nlohmann::json& results) {
+  nlohmann::json score = {{"hazard_cases", 0}, {"recalled", 0}, {"missed", nlohmann::json::array()},
+                          {"conformance_passed", 0}, {"false_alarms", nlohmann::json::array()}, {"unwatched", nlohmann::json::array()}};
+  for (const auto& c : results.value("cases", nlohmann::json::array())) {
+    const std::string id = c.value("id", "");
+    const auto watch = c.value("watch", nlohmann::json());
+    if (watch.is_null()) {
+      score["unwatched"].push_back(id);
+      continue;
+    }
+    std::vector<std::string> named;
+    for (const auto& h : watch.value("hazards", nlohmann::json::array())) named.push_back(h.value("case", ""));
+    const std::string kind = c.contains("case") && c["case"].is_object() ? c["case"].value("kind", "") : c.value("kind", "");
+    if (kind == "hazard") {
+      if (c.value("outcome", "") == "skipped") continue;
+      score["hazard_cases"] = score["hazard_cases"].get<int>() + 1;
+      if (std::find(named.begin(), named.end(), id) != named.end()) score["recalled"] = score["recalled"].get<int>() + 1;
+      else score["missed"].push_back({{"id", id}, {"reported", named}});
+    } else if (kind == "conformance" && c.value("outcome", "") == "passed") {
+      score["conformance_passed"] = score["conformance_passed"].get<int>() + 1;
+      // A case that performs a hazard on purpose names itself: not a false alarm.
+      std::vector<std::string> others;
+      for (const auto& n : named)
+        if (n != id) others.push_back(n.empty() ? "(no case)" : n);
+      if (!others.empty()) score["false_alarms"].push_back({{"id", id}, {"reported", others}});
+    }
+  }
+  return score;
+}
+
+nlohmann::json results_of_watched_cases(const std::string& dir) {
+  nlohmann::json results = {{"cases", nlohmann::json::array()}};
+  std::vector<std::string> ids;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (const dirent* e = ::readdir(d)) {
+      const std::string name = e->d_name;
+      if (name.ends_with(".result.json")) ids.push_back(name.substr(0, name.size() - std::string(".result.json").size()));
+    }
+    ::closedir(d);
+  }
+  std::sort(ids.begin(), ids.end());
+  for (const auto& id : ids) {
+    std::ifstream result_in(dir + "/" + id + ".result.json"), watch_in(dir + "/" + id + ".watch.json");
+    const auto run = nlohmann::json::parse(result_in, nullptr, false);
+    const auto watched = nlohmann::json::parse(watch_in, nullptr, false);
+    if (run.is_discarded() || !run.contains("cases")) continue;
+    for (auto c : run["cases"]) {
+      if (c.value("id", "") != id) continue;
+      if (!watched.is_discarded()) c["watch"] = watched;
+      results["cases"].push_back(c);
+    }
+  }
+  return results;
+}
+
+}  // namespace ctxshare

@@ -1,0 +1,48 @@
+// `ctxshare watch`: runs a program with the interposing libcuda.so.1 (watch/) first on its library
+// path, then reads what each of its processes reported (docs/watch.md). The interposer writes one
+// JSON line per record to CTXSHARE_WATCH_OUT/<pid>.jsonl; this side finds the drivers, collects the
+// records and says them. It never initializes CUDA.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace ctxshare {
+
+// The directory holding the interposer: CTXSHARE_WATCH_DRIVER_DIR, else watch-driver/ beside this
+// executable, else the build tree's. Empty, with *why, when none holds libcuda.so.1.
+std::string watch_driver_dir(std::string* why);
+
+// The real driver the interposer forwards to: CTXSHARE_WATCH_REAL_DRIVER, else the first
+// libcuda.so.1 on LD_LIBRARY_PATH, in the ld.so cache or in the usual directories that is neither in
+// interposer_dir nor a toolkit stub. Empty, with *why, when none is found.
+std::string find_real_driver(const std::string& interposer_dir, std::string* why);
+
+// The variables a watched process starts with (added to, or replacing, the caller's).
+std::vector<std::pair<std::string, std::string>> watch_environment(const std::string& interposer_dir,
+                                                                   const std::string& real_driver,
+                                                                   const std::string& out_dir);
+
+// Every record of out_dir's files: {"processes": [start records], "hazards": [hazard records, each
+// with "repro", the command that exports its case's reproducer]}. Lines that do not parse are skipped:
+// a process killed mid-write leaves at most its last line torn.
+nlohmann::json collect_watch_reports(const std::string& out_dir);
+
+// "error" > "warning"; unknown levels rank as warnings.
+int watch_level_rank(const std::string& level);
+
+// The reports as text, for standard error.
+std::string format_watch_reports(const nlohmann::json& reports);
+
+// `ctxshare score-watch`: a run made with `ctxshare run --watch`: for each hazard case, was it reported
+// with its own id; for each passing conformance case, did anything report a hazard that names
+// another case (a false alarm). {"hazard_cases", "recalled", "missed": [ids], "conformance_passed",
+// "false_alarms": [{"id", "hazards"}]}.
+nlohmann::json score_watch_run(const nlohmann::json& results);
+// The same input from a directory of single-case runs made under watch, until `run --watch` exists:
+// <id>.result.json (`ctxshare run <id> --json`) and <id>.watch.json (`ctxshare watch --json` around it).
+nlohmann::json results_of_watched_cases(const std::string& dir);
+
+}  // namespace ctxshare

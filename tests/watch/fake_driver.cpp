@@ -1,0 +1,174 @@
+// A fake libcuda.so.1 for the tests of `ctxshare watch`: the driver's C ABI for the subset the probe
+// calls, with deterministic handles and the documented answers, so that the interposer's forwarding
+// and every detector are tested without a GPU. No CUDA header: the types are the ABI's.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+using CUresult = int;
+using CUdevice = int;
+using Handle = void*;
+constexpr CUresult kSuccess = 0, kInvalidValue = 1, kInvalidContext = 201, kContextDestroyed = 709,
+                   kInvalidHandle = 400, kNotFound = 500;
+
+struct Context {
+  bool alive = true;
+  int device = 0;
+};
+
+std::mutex g_mutex;
+std::uintptr_t g_next = 0x10000;
+std::map<Handle, Context> g_contexts;
+std::map<Handle, Handle> g_owner;  // stream, event, allocation, module -> its context
+std::map<int, int> g_primary_refs;
+thread_local std::vector<Handle> t_stack;
+
+Handle next_handle() { return reinterpret_cast<Handle>(g_next += 0x100); }
+Handle primary_of(int device) { return reinterpret_cast<Handle>(0x1000 + 0x10 * device); }
+Handle current() { return t_stack.empty() ? nullptr : t_stack.back(); }
+bool alive(Handle ctx) {
+  auto it = g_contexts.find(ctx);
+  return it != g_contexts.end() && it->second.alive;
+}
+// An object's call: its context must be alive.
+CUresult object_call(Handle object) {
+  std::lock_guard lock(g_mutex);
+  auto it = g_owner.find(object);
+  if (it == g_owner.end()) return kInvalidHandle;
+  return alive(it->second) ? kSuccess : kContextDestroyed;
+}
+CUresult make_object(Handle* out) {
+  std::lock_guard lock(g_mutex);
+  if (current() == nullptr || !alive(current())) return kInvalidContext;
+  *out = next_handle();
+  g_owner[*out] = current();
+  return kSuccess;
+}
+}  // namespace
+
+#define FAKE extern "C" [[gnu::visibility("default")]] CUresult
+
+FAKE cuInit(unsigned) { return kSuccess; }
+FAKE cuDriverGetVersion(int* v) { return *v = 13000, kSuccess; }
+FAKE cuDeviceGet(CUdevice* d, int ordinal) { return *d = ordinal, kSuccess; }
+// Not watched: reached through the interposer's trampoline.
+FAKE cuDeviceGetName(char* name, int length, CUdevice d) {
+  std::snprintf(name, static_cast<std::size_t>(length), "fake device %d", d);
+  return kSuccess;
+}
+FAKE cuCtxGetCurrent(Handle* ctx) { return *ctx = current(), kSuccess; }
+FAKE cuCtxCreate_v2(Handle* ctx, unsigned, CUdevice d) {
+  std::lock_guard lock(g_mutex);
+  *ctx = next_handle();
+  g_contexts[*ctx] = Context{true, d};
+  t_stack.push_back(*ctx);
+  return kSuccess;
+}
+FAKE cuCtxCreate_v4(Handle* ctx, void*, unsigned flags, CUdevice d) { return cuCtxCreate_v2(ctx, flags, d); }
+FAKE cuCtxDestroy_v2(Handle ctx) {
+  std::lock_guard lock(g_mutex);
+  if (!alive(ctx)) return kInvalidContext;
+  g_contexts[ctx].alive = false;
+  if (current() == ctx) t_stack.pop_back();
+  return kSuccess;
+}
+FAKE cuCtxPushCurrent_v2(Handle ctx) { return t_stack.push_back(ctx), kSuccess; }
+FAKE cuCtxPopCurrent_v2(Handle* ctx) {
+  if (t_stack.empty()) return kInvalidContext;
+  if (ctx) *ctx = t_stack.back();
+  t_stack.pop_back();
+  return kSuccess;
+}
+FAKE cuCtxSetCurrent(Handle ctx) {
+  if (ctx == nullptr) {
+    if (!t_stack.empty()) t_stack.pop_back();
+  } else if (t_stack.empty()) t_stack.push_back(ctx);
+  else t_stack.back() = ctx;
+  return kSuccess;
+}
+FAKE cuDevicePrimaryCtxRetain(Handle* ctx, CUdevice d) {
+  std::lock_guard lock(g_mutex);
+  *ctx = primary_of(d);
+  if (g_primary_refs[d]++ == 0) g_contexts[*ctx] = Context{true, d};
+  return kSuccess;
+}
+FAKE cuDevicePrimaryCtxRelease_v2(CUdevice d) {
+  std::lock_guard lock(g_mutex);
+  if (g_primary_refs[d] == 0) return kInvalidContext;  // documented: released without a retain
+  if (--g_primary_refs[d] == 0) g_contexts[primary_of(d)].alive = false;
+  return kSuccess;
+}
+FAKE cuDevicePrimaryCtxReset_v2(CUdevice d) {
+  std::lock_guard lock(g_mutex);
+  g_primary_refs[d] = 0;
+  g_contexts[primary_of(d)].alive = false;
+  return kSuccess;
+}
+FAKE cuStreamCreate(Handle* s, unsigned) { return make_object(s); }
+FAKE cuStreamDestroy_v2(Handle s) { return object_call(s); }
+FAKE cuStreamQuery(Handle s) { return object_call(s); }
+FAKE cuStreamSynchronize(Handle s) { return object_call(s); }
+FAKE cuEventCreate(Handle* e, unsigned) { return make_object(e); }
+FAKE cuEventDestroy_v2(Handle e) { return object_call(e); }
+FAKE cuEventQuery(Handle e) { return object_call(e); }
+FAKE cuEventRecord(Handle e, Handle s) {
+  std::lock_guard lock(g_mutex);
+  return g_owner[e] == g_owner[s] ? kSuccess : kInvalidHandle;  // documented: the same context
+}
+FAKE cuMemAlloc_v2(std::uintptr_t* p, std::size_t) {
+  Handle h = nullptr;
+  const CUresult r = make_object(&h);
+  if (r == kSuccess) *p = reinterpret_cast<std::uintptr_t>(h);
+  return r;
+}
+FAKE cuMemFree_v2(std::uintptr_t p) { return object_call(reinterpret_cast<Handle>(p)); }
+FAKE cuMemsetD8_v2(std::uintptr_t p, unsigned char, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
+FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) {
+  const CUresult r = object_call(s);
+  return r != kSuccess ? r : object_call(reinterpret_cast<Handle>(p));
+}
+FAKE cuLaunchKernel(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Handle s, void**, void**) {
+  return s == nullptr ? kSuccess : object_call(s);
+}
+
+FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint64_t, int* status);
+FAKE cuGetProcAddress(const char* symbol, void** pfn, int version, std::uint64_t flags) {
+  return cuGetProcAddress_v2(symbol, pfn, version, flags, nullptr);
+}
+// The newest ABI of each name, as the real driver answers a CUDA 12 or 13 request.
+FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint64_t, int* status) {
+  static const std::map<std::string, void*> kEntries = {
+      {"cuGetProcAddress", reinterpret_cast<void*>(&cuGetProcAddress_v2)},
+      {"cuInit", reinterpret_cast<void*>(&cuInit)},
+      {"cuDeviceGetName", reinterpret_cast<void*>(&cuDeviceGetName)},
+      {"cuCtxGetCurrent", reinterpret_cast<void*>(&cuCtxGetCurrent)},
+      {"cuCtxCreate", reinterpret_cast<void*>(&cuCtxCreate_v4)},
+      {"cuCtxDestroy", reinterpret_cast<void*>(&cuCtxDestroy_v2)},
+      {"cuCtxPushCurrent", reinterpret_cast<void*>(&cuCtxPushCurrent_v2)},
+      {"cuCtxPopCurrent", reinterpret_cast<void*>(&cuCtxPopCurrent_v2)},
+      {"cuCtxSetCurrent", reinterpret_cast<void*>(&cuCtxSetCurrent)},
+      {"cuDevicePrimaryCtxRetain", reinterpret_cast<void*>(&cuDevicePrimaryCtxRetain)},
+      {"cuDevicePrimaryCtxRelease", reinterpret_cast<void*>(&cuDevicePrimaryCtxRelease_v2)},
+      {"cuDevicePrimaryCtxReset", reinterpret_cast<void*>(&cuDevicePrimaryCtxReset_v2)},
+      {"cuStreamCreate", reinterpret_cast<void*>(&cuStreamCreate)},
+      {"cuStreamDestroy", reinterpret_cast<void*>(&cuStreamDestroy_v2)},
+      {"cuStreamQuery", reinterpret_cast<void*>(&cuStreamQuery)},
+      {"cuEventCreate", reinterpret_cast<void*>(&cuEventCreate)},
+      {"cuEventQuery", reinterpret_cast<void*>(&cuEventQuery)},
+      {"cuEventRecord", reinterpret_cast<void*>(&cuEventRecord)},
+      {"cuMemAlloc", reinterpret_cast<void*>(&cuMemAlloc_v2)},
+      {"cuMemFree", reinterpret_cast<void*>(&cuMemFree_v2)},
+      {"cuMemsetD8", reinterpret_cast<void*>(&cuMemsetD8_v2)},
+      {"cuLaunchKernel", reinterpret_cast<void*>(&cuLaunchKernel)},
+  };
+  auto it = kEntries.find(symbol);
+  if (status) *status = it == kEntries.end() ? 1 : 0;
+  if (it == kEntries.end() || version < 12000) return *pfn = nullptr, kNotFound;
+  *pfn = it->second;
+  return kSuccess;
+}

@@ -1,0 +1,216 @@
+// The program the tests run under `ctxshare watch`, against the fake driver: each scenario performs one
+// hazard the interposer knows (or none), calling the driver both ways a real process does: the exported
+// symbols, as a program linked with -lcuda does, and pointers resolved through a cuGetProcAddress that
+// was itself resolved through cuGetProcAddress, as the CUDA runtime does.
+#include <cuda.h>
+#include <cudaTypedefs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace {
+
+// The runtime's way: every entry point through the resolved cuGetProcAddress.
+template <class Fn>
+Fn runtime_entry(const char* name) {
+  static PFN_cuGetProcAddress_v12000 resolver = [] {
+    void* p = nullptr;
+    CUdriverProcAddressQueryResult status{};
+    cuGetProcAddress("cuGetProcAddress", &p, 12000, CU_GET_PROC_ADDRESS_DEFAULT, &status);
+    return reinterpret_cast<PFN_cuGetProcAddress_v12000>(p);
+  }();
+  void* p = nullptr;
+  CUdriverProcAddressQueryResult status{};
+  if (resolver == nullptr || resolver(name, &p, 13000, CU_GET_PROC_ADDRESS_DEFAULT, &status) != CUDA_SUCCESS) {
+    std::fprintf(stderr, "probe: no entry point %s\n", name);
+    std::exit(90);
+  }
+  return reinterpret_cast<Fn>(p);
+}
+
+// The runtime's calls used below.
+CUresult rt_retain(CUcontext* ctx, CUdevice d) {
+  return runtime_entry<CUresult (*)(CUcontext*, CUdevice)>("cuDevicePrimaryCtxRetain")(ctx, d);
+}
+CUresult rt_release(CUdevice d) { return runtime_entry<CUresult (*)(CUdevice)>("cuDevicePrimaryCtxRelease")(d); }
+CUresult rt_reset(CUdevice d) { return runtime_entry<CUresult (*)(CUdevice)>("cuDevicePrimaryCtxReset")(d); }
+CUresult rt_set_current(CUcontext ctx) { return runtime_entry<CUresult (*)(CUcontext)>("cuCtxSetCurrent")(ctx); }
+CUresult rt_stream_create(CUstream* s) {
+  return runtime_entry<CUresult (*)(CUstream*, unsigned)>("cuStreamCreate")(s, CU_STREAM_DEFAULT);
+}
+CUresult rt_stream_query(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamQuery")(s); }
+CUresult rt_event_create(CUevent* e) { return runtime_entry<CUresult (*)(CUevent*, unsigned)>("cuEventCreate")(e, 0); }
+CUresult rt_event_query(CUevent e) { return runtime_entry<CUresult (*)(CUevent)>("cuEventQuery")(e); }
+
+// What the runtime does for its first call on a device: retain the primary, make it current.
+CUcontext runtime_initializes() {
+  CUcontext primary = nullptr;
+  rt_retain(&primary, 0);
+  rt_set_current(primary);
+  return primary;
+}
+
+int unbalanced_release() {
+  runtime_initializes();
+  std::printf("release: %d\n", cuDevicePrimaryCtxRelease(0));  // the program never retained it
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string scenario = argc > 1 ? argv[1] : "";
+  const std::string arg = argc > 2 ? argv[2] : "";
+  cuInit(0);
+  if (scenario == "clean") {
+    char name[64] = {};
+    cuDeviceGetName(name, sizeof name, 0);  // not watched: forwarded by a trampoline
+    std::printf("device name: %s\n", name);
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    CUevent event = nullptr;
+    CUdeviceptr p = 0;
+    cuStreamCreate(&stream, CU_STREAM_DEFAULT);
+    cuEventCreate(&event, 0);
+    cuMemAlloc(&p, 256);
+    cuMemsetD8(p, 1, 256);
+    cuEventRecord(event, stream);
+    cuStreamQuery(stream);
+    cuMemFree(p);
+    cuEventDestroy(event);
+    cuStreamDestroy(stream);
+    cuCtxDestroy(ctx);
+    runtime_initializes();  // and a balanced retain and release beside the runtime's
+    CUcontext primary = nullptr;
+    cuDevicePrimaryCtxRetain(&primary, 0);
+    cuDevicePrimaryCtxRelease(0);
+    std::printf("clean: done\n");
+    return 0;
+  }
+  if (scenario == "unbalanced_release") return unbalanced_release();
+  if (scenario == "destroyed_context_stream") {  // arg: runtime or program, who queries
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    cuCtxDestroy(ctx);
+    const CUresult r = arg == "runtime" ? rt_stream_query(stream) : cuStreamQuery(stream);
+    std::printf("query: %d\n", r);
+    return 0;
+  }
+  if (scenario == "destroyed_context_stream_then_event") {
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    CUevent event = nullptr;
+    rt_stream_create(&stream);
+    rt_event_create(&event);
+    cuCtxDestroy(ctx);
+    rt_stream_query(stream);
+    rt_event_query(event);
+    return 0;
+  }
+  if (scenario == "reset_stream") {  // arg: <creator runtime|program>.<user runtime|program>.<before|after>
+    const std::string creator = arg.substr(0, arg.find('.'));
+    const std::string rest = arg.substr(arg.find('.') + 1);
+    const std::string user = rest.substr(0, rest.find('.')), when = rest.substr(rest.find('.') + 1);
+    runtime_initializes();
+    CUstream stream = nullptr;
+    if (creator == "runtime") rt_stream_create(&stream);
+    else cuStreamCreate(&stream, CU_STREAM_DEFAULT);
+    rt_reset(0);
+    if (when == "after") runtime_initializes();
+    std::printf("query: %d\n", user == "runtime" ? rt_stream_query(stream) : cuStreamQuery(stream));
+    return 0;
+  }
+  if (scenario == "event_on_other_context_stream") {
+    CUcontext first = nullptr, second = nullptr;
+    cuCtxCreate(&first, nullptr, 0, 0);
+    CUevent event = nullptr;
+    cuEventCreate(&event, 0);
+    cuCtxCreate(&second, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    std::printf("record: %d\n", cuEventRecord(event, stream));
+    return 0;
+  }
+  if (scenario == "foreign_stream") {
+    CUcontext owner = nullptr, other = nullptr;
+    cuCtxCreate(&owner, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    CUdeviceptr p = 0;
+    cuMemAlloc(&p, 256);
+    cuCtxCreate(&other, nullptr, 0, 0);
+    int words[64] = {};
+    std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
+    return 0;
+  }
+  if (scenario == "no_context") {
+    CUdeviceptr p = 0;
+    std::printf("alloc: %d\n", cuMemAlloc(&p, 256));
+    return 0;
+  }
+  if (scenario == "pushed_at_thread_exit") {
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxPopCurrent(nullptr);
+    std::thread([ctx] { cuCtxPushCurrent(ctx); }).join();
+    return 0;
+  }
+  if (scenario == "runtime_switch") {
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    runtime_initializes();
+    return 0;
+  }
+  if (scenario == "fork_after_driver_init") {
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    const pid_t child = fork();
+    if (child == 0) {
+      CUdeviceptr p = 0;
+      cuMemAlloc(&p, 256);
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    std::printf("child: %d\n", child);
+    return 0;
+  }
+  if (scenario == "exec_child") {  // a child that execs: its own process, its own reports
+    const pid_t child = fork();
+    if (child == 0) {
+      execl("/proc/self/exe", argv[0], "unbalanced_release", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    std::printf("child: %d\n", child);
+    return 0;
+  }
+  if (scenario == "repeated") {  // the same site three times: one report
+    runtime_initializes();
+    for (int i = 0; i < 3; ++i) cuDevicePrimaryCtxRelease(0);
+    return 0;
+  }
+  if (scenario == "exit") {
+    std::printf("to stdout\n");
+    std::fprintf(stderr, "to stderr\n");
+    return std::atoi(arg.c_str());
+  }
+  if (scenario == "crash_after_hazard") {
+    unbalanced_release();
+    std::fflush(stdout);
+    std::raise(SIGSEGV);
+    return 0;
+  }
+  std::fprintf(stderr, "probe: unknown scenario '%s'\n", scenario.c_str());
+  return 64;
+}

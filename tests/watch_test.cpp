@@ -1,0 +1,218 @@
+// `ctxshare watch` without a GPU: the probe (tests/watch/probe.cpp) performs each hazard against the
+// fake driver (tests/watch/fake_driver.cpp), through the interposer (watch/); the reports, the
+// forwarding of unwatched symbols, cuGetProcAddress's wrapping and the pass-through of the program's
+// output, exit status and signals are asserted.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "process.h"
+#include "watch/hazard_table.h"
+
+namespace {
+
+const std::string kFakeDriver = FAKE_DRIVER;
+const std::string kFakeDir = kFakeDriver.substr(0, kFakeDriver.rfind('/'));
+
+struct Watched {
+  Ran ran;
+  nlohmann::json reports;
+};
+
+Watched watch(const std::vector<std::string>& probe_args, const std::vector<std::string>& options = {}) {
+  TempDir dir;
+  std::vector<std::string> argv = {CTXSHARE_EXE, "watch", "--json", dir.file("watch.json")};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back("--");
+  argv.push_back(WATCH_PROBE);
+  argv.insert(argv.end(), probe_args.begin(), probe_args.end());
+  Watched w;
+  w.ran = run(argv, {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}});
+  w.reports = nlohmann::json::parse(read_file(dir.file("watch.json")), nullptr, false);
+  return w;
+}
+
+// The probe alone, against the fake driver.
+Ran unwatched(const std::vector<std::string>& probe_args) {
+  std::vector<std::string> argv = {WATCH_PROBE};
+  argv.insert(argv.end(), probe_args.begin(), probe_args.end());
+  return run(argv, {{"LD_LIBRARY_PATH", kFakeDir}});
+}
+
+std::vector<std::string> case_ids(const nlohmann::json& reports) {
+  std::vector<std::string> ids;
+  for (const auto& h : reports["hazards"]) ids.push_back(h.value("case", ""));
+  return ids;
+}
+
+// One report of the hazard, naming the case.
+void expect_one(const Watched& w, const std::string& hazard, const std::string& case_id) {
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  ASSERT_EQ(w.reports["hazards"].size(), 1u) << w.reports.dump(2);
+  const auto& h = w.reports["hazards"][0];
+  EXPECT_EQ(h.value("hazard", ""), hazard);
+  EXPECT_EQ(h.value("case", ""), case_id);
+  EXPECT_EQ(h.value("repro", ""), case_id.empty() ? "" : "ctxshare repro " + case_id + " --out repro-" + case_id);
+  if (!case_id.empty()) EXPECT_NE(w.ran.err.find("shown by: " + case_id), std::string::npos) << w.ran.err;
+}
+
+TEST(Watch, ACleanProgramIsReportedCleanAndItsOutputIsUntouched) {
+  const Watched w = watch({"clean"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, unwatched({"clean"}).out);
+  // cuDeviceGetName is not watched: it reached the fake through its trampoline.
+  EXPECT_EQ(w.ran.out, "device name: fake device 0\nclean: done\n");
+  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+  ASSERT_EQ(w.reports["processes"].size(), 1u);
+  EXPECT_EQ(w.reports["processes"][0].value("driver", ""), kFakeDriver);
+  EXPECT_TRUE(w.reports["processes"][0].value("loaded", false));
+}
+
+TEST(Watch, AReleaseByAComponentThatNeverRetainedThePrimary) {
+  const Watched w = watch({"unbalanced_release"});
+  expect_one(w, "primary_released_by_non_retainer",
+             "lifecycle.cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary");
+  const auto& h = w.reports["hazards"][0];
+  // cuInit, the runtime's retain and set-current (resolved through cuGetProcAddress), the release.
+  EXPECT_EQ(h.value("thread", 0), 1);
+  EXPECT_EQ(h.value("call", 0), 4);
+  EXPECT_EQ(h.value("function", ""), "cuDevicePrimaryCtxRelease_v2");
+  EXPECT_EQ(h.value("component", ""), "program");
+  ASSERT_EQ(h["recent"].size(), 4u);
+  EXPECT_EQ(h["recent"][1].value("function", ""), "cuDevicePrimaryCtxRetain");
+  EXPECT_EQ(h["recent"][1].value("component", ""), "runtime");
+  EXPECT_EQ(h["recent"][2].value("function", ""), "cuCtxSetCurrent");
+  EXPECT_EQ(h["recent"][2].value("component", ""), "runtime");
+}
+
+TEST(Watch, ObjectsOfADestroyedContextAreNamedByTheCallThatUsedThem) {
+  expect_one(watch({"destroyed_context_stream", "runtime"}), "object_of_destroyed_context",
+             "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery");
+  expect_one(watch({"destroyed_context_stream", "program"}), "object_of_destroyed_context",
+             "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cuStreamQuery");
+  const Watched both = watch({"destroyed_context_stream_then_event"});
+  EXPECT_EQ(case_ids(both.reports),
+            (std::vector<std::string>{"lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery",
+                                      "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery_then_cudaEventQuery"}));
+}
+
+TEST(Watch, AStreamOfAResetPrimaryIsNamedByItsMakerItsUserAndTheReinitialization) {
+  for (const std::string creator : {"runtime", "program"})
+    for (const std::string user : {"runtime", "program"})
+      for (const std::string when : {"before", "after"}) {
+        SCOPED_TRACE(creator + "." + user + "." + when);
+        const std::string id = std::string("lifecycle.stream_used_after_cudaDeviceReset.") +
+                               (creator == "runtime" ? "cudaStreamCreate." : "cuStreamCreate.") +
+                               (user == "runtime" ? "cudaStreamQuery." : "cuStreamQuery.") + when + "_reinitialization";
+        expect_one(watch({"reset_stream", creator + "." + user + "." + when}), "object_of_reset_primary", id);
+      }
+}
+
+TEST(Watch, StreamsAndEventsAcrossContexts) {
+  expect_one(watch({"event_on_other_context_stream"}), "event_recorded_on_another_contexts_stream",
+             "streams_events.event_recorded_on_a_stream_of_another_context_fails.cuEventRecord");
+  expect_one(watch({"foreign_stream"}), "stream_of_another_context",
+             "streams_events.stream_of_another_context_used_while_one_is_current.cuMemcpyHtoDAsync");
+}
+
+TEST(Watch, ThreadsAndTheRuntimesSwitches) {
+  const Watched none = watch({"no_context"});
+  expect_one(none, "no_current_context", "");
+  EXPECT_EQ(none.reports["hazards"][0].value("call", 0), 2);
+  const Watched pushed = watch({"pushed_at_thread_exit"});
+  expect_one(pushed, "contexts_left_pushed_at_thread_exit", "");
+  EXPECT_EQ(pushed.reports["hazards"][0].value("thread", 0), 2);
+  expect_one(watch({"runtime_switch"}), "runtime_switched_away_from_created_context", "");
+}
+
+TEST(Watch, EachProcessReportsUnderItsOwnPid) {
+  const Watched forked = watch({"fork_after_driver_init"});
+  expect_one(forked, "cuda_used_in_forked_child", "fork.child_of_a_driver_initialized_parent");
+  const std::string child = forked.ran.out.substr(forked.ran.out.find("child: ") + 7);
+  EXPECT_EQ(forked.reports["hazards"][0].value("pid", 0), std::stoi(child));
+  EXPECT_EQ(forked.reports["hazards"][0].value("tid", 0), std::stoi(child));
+  const Watched exec = watch({"exec_child"});
+  EXPECT_EQ(exec.reports["processes"].size(), 2u);
+  expect_one(exec, "primary_released_by_non_retainer",
+             "lifecycle.cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary");
+  EXPECT_EQ(exec.reports["hazards"][0].value("pid", 0), std::stoi(exec.ran.out.substr(exec.ran.out.find("child: ") + 7)));
+}
+
+TEST(Watch, AHazardIsReportedOncePerSite) {
+  EXPECT_EQ(watch({"repeated"}).reports["hazards"].size(), 1u);
+}
+
+TEST(Watch, ExitStatusOutputAndSignalsPassThrough) {
+  const Watched w = watch({"exit", "3"});
+  EXPECT_EQ(w.ran.exit_code, 3);
+  EXPECT_EQ(w.ran.out, "to stdout\n");
+  EXPECT_EQ(w.ran.err.rfind("to stderr\n", 0), 0u) << w.ran.err;  // the program's first, then watch's
+  const Watched crashed = watch({"crash_after_hazard"});
+  EXPECT_EQ(crashed.ran.exit_code, -1);  // killed by a signal, as the program was
+  EXPECT_EQ(crashed.reports["exit"].value("signal", ""), "SIGSEGV");
+  EXPECT_EQ(crashed.reports["hazards"].size(), 1u);  // written before the crash
+  EXPECT_NE(crashed.ran.err.find("killed by SIGSEGV"), std::string::npos);
+}
+
+TEST(Watch, FailOnTurnsAReportAtOrAboveTheLevelIntoExit97) {
+  EXPECT_EQ(watch({"unbalanced_release"}, {"--fail-on", "error"}).ran.exit_code, 97);
+  EXPECT_EQ(watch({"no_context"}, {"--fail-on", "error"}).ran.exit_code, 0);  // a warning
+  EXPECT_EQ(watch({"no_context"}, {"--fail-on", "warning"}).ran.exit_code, 97);
+  EXPECT_EQ(watch({"clean"}, {"--fail-on", "warning"}).ran.exit_code, 0);
+}
+
+TEST(Watch, BadInputIsOneLineAndExit2) {
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {CTXSHARE_EXE, "watch"},
+           {CTXSHARE_EXE, "watch", "--", "/nonexistent/program"},
+           {CTXSHARE_EXE, "watch", "--fail-on", "fatal", "--", WATCH_PROBE, "clean"}}) {
+    const Ran r = run(argv, {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  const Ran no_driver = run({CTXSHARE_EXE, "watch", "--", WATCH_PROBE, "clean"}, {{"CTXSHARE_WATCH_REAL_DRIVER", "/nonexistent/libcuda.so.1"}});
+  EXPECT_EQ(no_driver.exit_code, 2);
+}
+
+// Every symbol of the toolkit's stub is exported by the interposer, and nothing else: a program linked
+// with -lcuda finds all it links against.
+TEST(Watch, TheInterposerExportsExactlyTheStubsSymbols) {
+  auto symbols = [](const std::string& lib) {
+    std::set<std::string> names;
+    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(("nm -D --defined-only " + lib).c_str(), "r"), pclose);
+    char line[512];
+    while (p && std::fgets(line, sizeof line, p.get()) != nullptr) {
+      std::string text = line;
+      text = text.substr(text.rfind(' ') + 1);
+      if (!text.empty() && text.back() == '\n') text.pop_back();
+      names.insert(text);
+    }
+    return names;
+  };
+  const auto stub = symbols(CUDA_DRIVER_STUB), ours = symbols(WATCH_DRIVER);
+  EXPECT_GT(stub.size(), 400u);
+  EXPECT_EQ(ours, stub);
+}
+
+// The table names only cases the suite has, and every hazard has its meaning.
+TEST(Watch, EveryCaseTheTableNamesExists) {
+  const Ran listed = run({CTXSHARE_EXE, "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::set<std::string> ids;
+  for (const auto& c : nlohmann::json::parse(listed.out)) ids.insert(c.value("id", ""));
+  std::set<std::string> explained;
+  for (const auto& t : ctxshare::watch::kHazardTexts) explained.insert(t.hazard);
+  for (const auto& row : ctxshare::watch::kHazardTable) {
+    const std::string id = row.case_id;
+    if (!id.empty()) EXPECT_TRUE(ids.count(id)) << row.hazard << " names an unknown case " << id;
+    EXPECT_TRUE(explained.count(row.hazard)) << row.hazard << " has no text";
+    EXPECT_TRUE(std::string(row.level) == "error" || std::string(row.level) == "warning") << row.hazard;
+  }
+}
+
+}  // namespace

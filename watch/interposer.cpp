@@ -1,0 +1,1057 @@
+// The interposing libcuda.so.1 of `ctxshare watch` (docs/watch.md). Placed first on the library path,
+// it loads the real driver (CTXSHARE_WATCH_REAL_DRIVER, else a search that skips this file), forwards
+// every exported symbol it does not watch through a one-jump trampoline (trampolines.S, generated
+// from the toolkit's stub), and defines the watched entry points as C wrappers that keep a model of
+// contexts and their objects and report the hazards of watch/hazard_table.h, one JSON line each, to
+// CTXSHARE_WATCH_OUT/<pid>.jsonl (standard error when unset).
+//
+// Which component made a call: a pointer handed out by a cuGetProcAddress that was itself obtained
+// through cuGetProcAddress is the CUDA runtime's way (the runtime and the libraries built on it resolve
+// every entry point so), and is called `runtime`; an exported symbol, or a pointer from calling the
+// exported cuGetProcAddress directly, is `program`. Primary-context retains are counted per component
+// and per calling object (dladdr of the return address), so two runtimes linked into two libraries
+// are two components.
+//
+// No CUDA header comes in: the types are the driver's C ABI on 64-bit Linux, declared below, so the
+// library builds the same with every toolkit. Not linked with the harness: it must stay small.
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "watch/hazard_table.h"
+
+extern "C" void* ctxshare_watch_slots[];
+
+namespace {
+
+const char* const kForwarded[] = {
+#include "forward_names.inc"
+};
+
+// The driver's C ABI (cuda.h), as far as the wrappers need it.
+using CUresult = int;
+using CUdevice = int;
+using CUcontext = struct CUctx_st*;
+using CUstream = struct CUstream_st*;
+using CUevent = struct CUevent_st*;
+using CUmodule = struct CUmod_st*;
+using CUfunction = struct CUfunc_st*;
+using CUdeviceptr = unsigned long long;
+constexpr CUresult kSuccess = 0;
+constexpr CUresult kInvalidContext = 201;   // CUDA_ERROR_INVALID_CONTEXT
+constexpr CUresult kStubLibrary = 34;       // CUDA_ERROR_STUB_LIBRARY: what a symbol the real driver lacks answers
+constexpr std::uint64_t kPerThreadStreamFlag = 2;  // CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM
+
+enum class Origin { program, runtime };
+const char* origin_name(Origin o) { return o == Origin::runtime ? "runtime" : "program"; }
+
+// ---- output ----
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\', out += static_cast<char>(ch);
+    else if (ch < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", ch);
+      out += buf;
+    } else out += static_cast<char>(ch);
+  }
+  return out + "\"";
+}
+
+// One line per record, written at once (O_APPEND), so a crash right after loses nothing; a forked
+// child opens its own file.
+void write_line(const std::string& line) {
+  static pid_t opened_for = -1;
+  static int fd = -1;
+  const char* dir = std::getenv("CTXSHARE_WATCH_OUT");
+  if (dir == nullptr || *dir == '\0') {
+    const std::string text = "ctxshare-watch: " + line + "\n";
+    [[maybe_unused]] auto n = ::write(2, text.data(), text.size());
+    return;
+  }
+  if (opened_for != getpid()) {
+    if (fd >= 0) ::close(fd);
+    const std::string path = std::string(dir) + "/" + std::to_string(getpid()) + ".jsonl";
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    opened_for = getpid();
+  }
+  const std::string text = line + "\n";
+  if (fd >= 0) [[maybe_unused]] auto n = ::write(fd, text.data(), text.size());
+}
+
+// ---- the real driver ----
+
+void* g_real = nullptr;
+std::string g_real_path;
+CUresult (*g_real_get_current)(CUcontext*) = nullptr;
+
+CUresult missing_symbol() { return kStubLibrary; }
+
+std::string own_path() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&own_path), &info) == 0 || info.dli_fname == nullptr) return "";
+  char resolved[PATH_MAX];
+  return realpath(info.dli_fname, resolved) != nullptr ? resolved : info.dli_fname;
+}
+
+// By hand (no CTXSHARE_WATCH_REAL_DRIVER): the first libcuda.so.1 on the library path or in the
+// usual directories that is not this file.
+std::string find_real_driver() {
+  std::vector<std::string> dirs;
+  if (const char* path = std::getenv("LD_LIBRARY_PATH")) {
+    std::string all = path;
+    for (std::size_t start = 0; start <= all.size();) {
+      const std::size_t end = all.find(':', start);
+      dirs.push_back(all.substr(start, end == std::string::npos ? std::string::npos : end - start));
+      if (end == std::string::npos) break;
+      start = end + 1;
+    }
+  }
+  for (const char* d : {"/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib", "/lib/x86_64-linux-gnu", "/lib64",
+                        "/usr/lib/wsl/lib"})
+    dirs.push_back(d);
+  const std::string self = own_path();
+  for (const auto& d : dirs) {
+    if (d.empty()) continue;
+    const std::string candidate = d + "/libcuda.so.1";
+    char resolved[PATH_MAX];
+    if (realpath(candidate.c_str(), resolved) == nullptr || self == resolved) continue;
+    if (std::strstr(resolved, "/stubs/") != nullptr) continue;
+    return candidate;
+  }
+  return "";
+}
+
+// ---- the watched entry points' real pointers ----
+
+#define CTXSHARE_WATCHED(X)                                                                              \
+  X(cuInit, (unsigned flags), (flags))                                                                   \
+  X(cuCtxCreate, (CUcontext * ctx, unsigned flags, CUdevice dev), (ctx, flags, dev))                     \
+  X(cuCtxCreate_v2, (CUcontext * ctx, unsigned flags, CUdevice dev), (ctx, flags, dev))                  \
+  X(cuCtxCreate_v3, (CUcontext * ctx, void* affinity, int n, unsigned flags, CUdevice dev),             \
+    (ctx, affinity, n, flags, dev))                                                                      \
+  X(cuCtxCreate_v4, (CUcontext * ctx, void* params, unsigned flags, CUdevice dev), (ctx, params, flags, dev)) \
+  X(cuCtxDestroy, (CUcontext ctx), (ctx))                                                                \
+  X(cuCtxDestroy_v2, (CUcontext ctx), (ctx))                                                             \
+  X(cuCtxPushCurrent, (CUcontext ctx), (ctx))                                                            \
+  X(cuCtxPushCurrent_v2, (CUcontext ctx), (ctx))                                                         \
+  X(cuCtxPopCurrent, (CUcontext * ctx), (ctx))                                                           \
+  X(cuCtxPopCurrent_v2, (CUcontext * ctx), (ctx))                                                        \
+  X(cuCtxSetCurrent, (CUcontext ctx), (ctx))                                                             \
+  X(cuDevicePrimaryCtxRetain, (CUcontext * ctx, CUdevice dev), (ctx, dev))                               \
+  X(cuDevicePrimaryCtxRelease, (CUdevice dev), (dev))                                                    \
+  X(cuDevicePrimaryCtxRelease_v2, (CUdevice dev), (dev))                                                 \
+  X(cuDevicePrimaryCtxReset, (CUdevice dev), (dev))                                                      \
+  X(cuDevicePrimaryCtxReset_v2, (CUdevice dev), (dev))                                                   \
+  X(cuStreamCreate, (CUstream * s, unsigned flags), (s, flags))                                          \
+  X(cuStreamCreateWithPriority, (CUstream * s, unsigned flags, int priority), (s, flags, priority))      \
+  X(cuStreamDestroy, (CUstream s), (s))                                                                  \
+  X(cuStreamDestroy_v2, (CUstream s), (s))                                                               \
+  X(cuStreamQuery, (CUstream s), (s))                                                                    \
+  X(cuStreamSynchronize, (CUstream s), (s))                                                              \
+  X(cuEventCreate, (CUevent * e, unsigned flags), (e, flags))                                            \
+  X(cuEventDestroy, (CUevent e), (e))                                                                    \
+  X(cuEventDestroy_v2, (CUevent e), (e))                                                                 \
+  X(cuEventRecord, (CUevent e, CUstream s), (e, s))                                                      \
+  X(cuEventQuery, (CUevent e), (e))                                                                      \
+  X(cuEventSynchronize, (CUevent e), (e))                                                                \
+  X(cuMemAlloc_v2, (CUdeviceptr * p, std::size_t bytes), (p, bytes))                                     \
+  X(cuMemFree_v2, (CUdeviceptr p), (p))                                                                  \
+  X(cuMemsetD8_v2, (CUdeviceptr p, unsigned char v, std::size_t n), (p, v, n))                           \
+  X(cuMemsetD32_v2, (CUdeviceptr p, unsigned v, std::size_t n), (p, v, n))                               \
+  X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void* src, std::size_t n), (dst, src, n))                   \
+  X(cuMemcpyDtoH_v2, (void* dst, CUdeviceptr src, std::size_t n), (dst, src, n))                         \
+  X(cuMemcpyHtoDAsync_v2, (CUdeviceptr dst, const void* src, std::size_t n, CUstream s), (dst, src, n, s)) \
+  X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
+  X(cuModuleUnload, (CUmodule m), (m))                                                                   \
+  X(cuModuleGetFunction, (CUfunction * f, CUmodule m, const char* name), (f, m, name))                   \
+  X(cuLaunchKernel,                                                                                      \
+    (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,         \
+     unsigned shared, CUstream s, void** params, void** extra),                                          \
+    (f, gx, gy, gz, bx, by, bz, shared, s, params, extra))
+
+#define CTXSHARE_REAL_POINTER(name, params, args) CUresult(*real_##name) params = nullptr;
+CTXSHARE_WATCHED(CTXSHARE_REAL_POINTER)
+CUresult (*real_cuGetProcAddress)(const char*, void**, int, std::uint64_t) = nullptr;
+CUresult (*real_cuGetProcAddress_v2)(const char*, void**, int, std::uint64_t, int*) = nullptr;
+
+// ---- the model ----
+
+struct Entry {  // one call of the ring of recent calls
+  std::uint64_t number = 0;
+  const char* function = nullptr;
+  Origin origin = Origin::program;
+  CUresult result = -1;
+};
+
+struct StackEntry {
+  CUcontext ctx;
+  bool pushed;  // by cuCtxPushCurrent or cuCtxCreate, not bound by cuCtxSetCurrent
+};
+
+struct ThreadState;
+void thread_ended(ThreadState& t);
+
+struct ThreadState {
+  int index = 0;
+  long tid = 0;
+  std::vector<StackEntry> stack;
+  std::array<Entry, 8> ring{};
+  std::size_t calls = 0;
+  ~ThreadState() { thread_ended(*this); }
+  CUcontext current() const { return stack.empty() ? nullptr : stack.back().ctx; }
+};
+
+struct ContextRecord {
+  unsigned generation = 0;
+  bool alive = true;          // created: not destroyed; primary: active
+  bool primary = false;
+  std::vector<char> endings;  // why each past generation ended: 'd' destroyed, 'r' reset
+  std::string stale_uses;     // the first stale use reported since it ended
+};
+
+struct Object {
+  CUcontext ctx = nullptr;
+  unsigned generation = 0;
+  std::string made_by;  // "runtime:cuStreamCreate"
+};
+
+struct Primary {
+  CUcontext ctx = nullptr;
+  std::map<std::string, int> retains;  // per component
+  int total() const {
+    int n = 0;
+    for (const auto& [who, count] : retains) n += count;
+    return n;
+  }
+};
+
+struct Model {
+  std::mutex mutex;
+  std::uint64_t calls = 0;
+  int threads = 0;
+  std::unordered_map<CUcontext, ContextRecord> contexts;
+  std::unordered_map<void*, Object> streams, events, modules, functions;
+  std::map<CUdeviceptr, std::pair<std::size_t, Object>> memory;
+  std::map<int, Primary> primaries;
+  std::set<std::pair<std::string, void*>> reported;
+  std::string forked_from;  // in a forked child of an initialized parent: which component initialized it
+  bool fork_reported = false;
+};
+// Never destroyed: threads that end during exit still report into it.
+Model& model() {
+  static Model* m = new Model;
+  return *m;
+}
+
+thread_local ThreadState t_state;
+
+struct Call {
+  Origin origin;
+  const char* function;
+  void* caller;
+  std::uint64_t number;
+  ThreadState* thread;
+  std::string label() const { return std::string(origin_name(origin)) + ":" + function; }
+};
+
+// Whose call this is, for retain counts: the component and the object its caller lives in.
+std::string component_of(const Call& c) {
+  Dl_info info{};
+  std::string object = "?";
+  if (dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
+    object = info.dli_fname;
+    if (auto slash = object.rfind('/'); slash != std::string::npos) object = object.substr(slash + 1);
+  }
+  return std::string(origin_name(c.origin)) + "@" + object;
+}
+
+Call begin_call(Origin origin, const char* function, void* caller) {
+  Model& m = model();
+  ThreadState& t = t_state;
+  std::uint64_t number;
+  {
+    std::lock_guard lock(m.mutex);
+    number = ++m.calls;
+    if (t.index == 0) {
+      t.index = ++m.threads;
+      t.tid = static_cast<long>(syscall(SYS_gettid));
+    }
+  }
+  t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, -1};
+  return Call{origin, function, caller, number, &t};
+}
+
+void end_call(const Call& c, CUresult r) {
+  Entry& e = c.thread->ring[(c.thread->calls - 1) % c.thread->ring.size()];
+  if (e.number == c.number) e.result = r;
+}
+
+const ctxshare::watch::HazardRow* row_for(const char* hazard, const std::string& key) {
+  for (const auto& row : ctxshare::watch::kHazardTable)
+    if (std::strcmp(row.hazard, hazard) == 0 && fnmatch(row.key, key.c_str(), 0) == 0) return &row;
+  return nullptr;
+}
+
+std::string recent_calls(const ThreadState& t) {
+  std::string out = "[";
+  const std::size_t n = t.calls < t.ring.size() ? t.calls : t.ring.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const Entry& e = t.ring[(t.calls - n + i) % t.ring.size()];
+    if (i) out += ",";
+    out += "{\"call\":" + std::to_string(e.number) + ",\"function\":" + json_string(e.function) +
+           ",\"component\":\"" + origin_name(e.origin) + "\",\"result\":" + std::to_string(e.result) + "}";
+  }
+  return out + "]";
+}
+
+// Once per hazard and call site. Called with the model locked.
+void report(const Call& c, const char* hazard, const std::string& key, const std::string& what) {
+  Model& m = model();
+  if (!m.reported.insert({hazard, c.caller}).second) return;
+  const auto* row = row_for(hazard, key);
+  Dl_info info{};
+  std::string site = "?";
+  if (c.caller != nullptr && dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "+0x%lx",
+                  static_cast<unsigned long>(static_cast<char*>(c.caller) - static_cast<char*>(info.dli_fbase)));
+    site = std::string(info.dli_fname) + offset;
+  }
+  write_line("{\"event\":\"hazard\",\"pid\":" + std::to_string(getpid()) + ",\"hazard\":" + json_string(hazard) +
+             ",\"level\":" + json_string(row ? row->level : "warning") + ",\"case\":" + json_string(row ? row->case_id : "") +
+             ",\"key\":" + json_string(key) + ",\"thread\":" + std::to_string(c.thread->index) +
+             ",\"tid\":" + std::to_string(c.thread->tid) + ",\"call\":" + std::to_string(c.number) +
+             ",\"function\":" + json_string(c.function) + ",\"component\":\"" + origin_name(c.origin) + "\"" +
+             ",\"site\":" + json_string(site) + ",\"what\":" + json_string(what) +
+             ",\"recent\":" + recent_calls(*c.thread) + "}");
+}
+
+std::string pointer_text(const void* p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%p", p);
+  return buf;
+}
+
+// ---- detectors ----
+
+CUcontext real_current() {
+  CUcontext ctx = nullptr;
+  if (g_real_get_current == nullptr || g_real_get_current(&ctx) != kSuccess) return nullptr;
+  return ctx;
+}
+
+ContextRecord& record_of(CUcontext ctx) { return model().contexts[ctx]; }
+
+Object object_here(const Call& c) {
+  const CUcontext ctx = real_current();
+  return Object{ctx, record_of(ctx).generation, c.label()};
+}
+
+// A use of an object: is its context still the one it was made in?
+void check_object(const Call& c, const Object* o, const char* kind) {
+  if (o == nullptr || o->ctx == nullptr) return;
+  ContextRecord& r = record_of(o->ctx);
+  if (r.generation == o->generation) return;
+  const char ending = o->generation < r.endings.size() ? r.endings[o->generation] : 'd';
+  const std::string use = c.label();
+  if (ending == 'd') {
+    std::string key = use;
+    if (r.stale_uses.empty()) r.stale_uses = use;
+    else if (r.stale_uses != use) key = r.stale_uses + "+" + use;
+    report(c, "object_of_destroyed_context", key,
+           std::string(kind) + " made by " + o->made_by + " in context " + pointer_text(o->ctx) +
+               ", destroyed since, used by " + use);
+  } else {
+    const std::string when = r.alive ? "after_reinitialization" : "before_reinitialization";
+    report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when,
+           std::string(kind) + " made by " + o->made_by + " in primary context " + pointer_text(o->ctx) +
+               ", reset since (" + (r.alive ? "re-initialized" : "not re-initialized") + "), used by " + use);
+  }
+}
+
+bool special_stream(CUstream s) {
+  const auto v = reinterpret_cast<std::uintptr_t>(s);
+  return v == 0 || v == 1 || v == 2;  // the current context's NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD
+}
+
+const Object* find_in(std::unordered_map<void*, Object>& map, void* handle) {
+  auto it = map.find(handle);
+  return it == map.end() ? nullptr : &it->second;
+}
+
+const Object* find_memory(CUdeviceptr p) {
+  auto& memory = model().memory;
+  auto it = memory.upper_bound(p);
+  if (it == memory.begin()) return nullptr;
+  --it;
+  return p < it->first + it->second.first ? &it->second.second : nullptr;
+}
+
+// Work enqueued on a stream: of a live context, and of the thread's current one.
+void check_stream_work(const Call& c, CUstream s) {
+  if (special_stream(s)) return;
+  const Object* o = find_in(model().streams, s);
+  if (o == nullptr) return;
+  check_object(c, o, "a stream");
+  const CUcontext current = c.thread->current();
+  if (current != nullptr && current != o->ctx && record_of(o->ctx).generation == o->generation)
+    report(c, "stream_of_another_context", c.label(),
+           "stream made by " + o->made_by + " in context " + pointer_text(o->ctx) + " used by " + c.label() +
+               " while context " + pointer_text(current) + " is current");
+}
+
+void check_no_context(const Call& c, CUresult r) {
+  if (r != kInvalidContext || real_current() != nullptr) return;
+  std::lock_guard lock(model().mutex);
+  report(c, "no_current_context", c.label(), c.label() + " on a thread with no current context");
+}
+
+// A forked child of a parent with contexts: its first driver call.
+void check_forked(const Call& c) {
+  Model& m = model();
+  if (m.forked_from.empty() || m.fork_reported) return;
+  m.fork_reported = true;
+  report(c, "cuda_used_in_forked_child", m.forked_from,
+         c.label() + " in a child forked from a parent whose contexts the " + m.forked_from + " made");
+}
+
+void on_fork_child() {
+  Model& m = model();
+  new (&m.mutex) std::mutex;  // another thread may have held it at fork()
+  bool runtime_retains = false, any = false;
+  for (const auto& [device, p] : m.primaries)
+    for (const auto& [who, count] : p.retains)
+      if (count > 0) any = true, runtime_retains = runtime_retains || who.rfind("runtime@", 0) == 0;
+  for (const auto& [ctx, r] : m.contexts)
+    if (r.alive && !r.primary) any = true;
+  m.forked_from = !any ? "" : runtime_retains ? "runtime" : "program";
+  m.fork_reported = false;
+  t_state.tid = static_cast<long>(syscall(SYS_gettid));  // the forking thread, the child's only one
+}
+
+void thread_ended(ThreadState& t) {
+  if (t.index == 0 || t.tid == getpid()) return;  // the main thread's contexts end with the process
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  std::string left;
+  for (const auto& e : t.stack)
+    if (e.pushed && record_of(e.ctx).alive) left += (left.empty() ? "" : ", ") + pointer_text(e.ctx);
+  if (left.empty() || t.calls == 0) return;
+  const Entry& last = t.ring[(t.calls - 1) % t.ring.size()];
+  Call c{last.origin, last.function, reinterpret_cast<void*>(&thread_ended), last.number, &t};
+  c.caller = reinterpret_cast<void*>(t.tid);  // one report per thread
+  report(c, "contexts_left_pushed_at_thread_exit", "*", "thread " + std::to_string(t.index) + " ended with " + left + " pushed");
+}
+
+// ---- context changes ----
+
+void note_current(ThreadState& t, CUcontext ctx, bool pushed) { t.stack.push_back({ctx, pushed}); }
+
+void pop_current(ThreadState& t) {
+  if (!t.stack.empty()) t.stack.pop_back();
+}
+
+bool created_and_alive(CUcontext ctx) {
+  if (ctx == nullptr) return false;
+  const ContextRecord& r = record_of(ctx);
+  return r.alive && !r.primary;
+}
+
+// The runtime binding another context over a created one the thread had current.
+void check_runtime_switch(const Call& c, CUcontext next) {
+  const CUcontext current = c.thread->current();
+  if (c.origin == Origin::runtime && next != current && created_and_alive(current))
+    report(c, "runtime_switched_away_from_created_context", c.label(),
+           "the runtime's " + std::string(c.function) + " replaced created context " + pointer_text(current) + " by " +
+               pointer_text(next));
+}
+
+void context_created(const Call& c, CUcontext ctx) {
+  ContextRecord& r = record_of(ctx);
+  r.alive = true;
+  r.primary = false;
+  r.stale_uses.clear();
+  note_current(*c.thread, ctx, true);
+}
+
+void context_ended(CUcontext ctx, char why) {
+  ContextRecord& r = record_of(ctx);
+  r.endings.resize(r.generation + 1, why);
+  r.endings[r.generation] = why;
+  ++r.generation;
+  r.alive = false;
+  r.stale_uses.clear();
+}
+
+void primary_ended(const Call& c, CUdevice dev) {
+  Primary& p = model().primaries[dev];
+  if (p.ctx != nullptr) context_ended(p.ctx, 'r');
+  if (c.origin == Origin::runtime && created_and_alive(c.thread->current()))
+    report(c, "runtime_reset_under_created_context", c.label(),
+           "the runtime's " + std::string(c.function) + " ended device " + std::to_string(dev) +
+               "'s primary context while created context " + pointer_text(c.thread->current()) + " was current");
+}
+
+CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
+  Model& m = model();
+  const std::string me = component_of(c);
+  int mine = 0, others = 0;
+  {
+    std::lock_guard lock(m.mutex);
+    Primary& p = m.primaries[dev];
+    mine = p.retains[me];
+    others = p.total() - mine;
+  }
+  const CUresult r = real(dev);
+  end_call(c, r);
+  std::lock_guard lock(m.mutex);
+  check_forked(c);
+  Primary& p = m.primaries[dev];
+  if (mine == 0 && others > 0)
+    report(c, "primary_released_by_non_retainer", c.label(),
+           me + " released device " + std::to_string(dev) + "'s primary context, which it never retained, while " +
+               std::to_string(others) + " retain(s) of other components hold it");
+  if (r != kSuccess) return r;
+  if (mine > 0) --p.retains[me];
+  else  // the driver's one count went down: another component's reference is gone
+    for (auto& [who, count] : p.retains)
+      if (count > 0) {
+        --count;
+        break;
+      }
+  if (p.total() == 0) primary_ended(c, dev);
+  return r;
+}
+
+CUresult do_reset(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
+  Model& m = model();
+  const std::string me = component_of(c);
+  int others = 0;
+  {
+    std::lock_guard lock(m.mutex);
+    Primary& p = m.primaries[dev];
+    others = p.total() - p.retains[me];
+  }
+  const CUresult r = real(dev);
+  end_call(c, r);
+  std::lock_guard lock(m.mutex);
+  check_forked(c);
+  if (others > 0)
+    report(c, "primary_reset_while_retained_elsewhere", c.label(),
+           me + " reset device " + std::to_string(dev) + "'s primary context while " + std::to_string(others) +
+               " retain(s) of other components hold it");
+  if (r != kSuccess) return r;
+  m.primaries[dev].retains.clear();
+  primary_ended(c, dev);
+  return r;
+}
+
+CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
+  const CUresult r = real(ctx);
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r != kSuccess) return r;
+  context_ended(ctx, 'd');
+  // "If ctx is current to the calling thread then ctx will also be popped" (cuCtxDestroy).
+  auto& stack = c.thread->stack;
+  if (!stack.empty() && stack.back().ctx == ctx) stack.pop_back();
+  return r;
+}
+
+CUresult do_push(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
+  {
+    std::lock_guard lock(model().mutex);
+    check_runtime_switch(c, ctx);
+  }
+  const CUresult r = real(ctx);
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess) note_current(*c.thread, ctx, true);
+  return r;
+}
+
+CUresult do_pop(const Call& c, CUcontext* ctx, CUresult (*real)(CUcontext*)) {
+  const CUresult r = real(ctx);
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess) pop_current(*c.thread);
+  return r;
+}
+
+CUresult do_create(const Call& c, CUcontext* ctx, CUresult r) {
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess && ctx != nullptr) context_created(c, *ctx);
+  return r;
+}
+
+// After a call that made an object in the current context.
+template <class Handle>
+CUresult made(const Call& c, std::unordered_map<void*, Object>& map, Handle* handle, CUresult r) {
+  end_call(c, r);
+  check_no_context(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess && handle != nullptr) map[reinterpret_cast<void*>(*handle)] = object_here(c);
+  return r;
+}
+
+// Checks before a call that uses objects; the report comes after it, with its result.
+struct Uses {
+  explicit Uses(const Call& call) : c(call) {}
+  const Call& c;
+  std::vector<std::pair<const char*, void*>> streams, events, modules, functions;
+  std::vector<CUdeviceptr> memory;
+  CUstream work_stream = nullptr;
+  bool has_work_stream = false;
+  void check(CUresult r) {
+    end_call(c, r);
+    Model& m = model();
+    std::lock_guard lock(m.mutex);
+    check_forked(c);
+    for (auto& [kind, h] : streams) check_object(c, find_in(m.streams, h), kind);
+    for (auto& [kind, h] : events) check_object(c, find_in(m.events, h), kind);
+    for (auto& [kind, h] : modules) check_object(c, find_in(m.modules, h), kind);
+    for (auto& [kind, h] : functions) check_object(c, find_in(m.functions, h), kind);
+    for (CUdeviceptr p : memory) check_object(c, find_memory(p), "an allocation");
+    if (has_work_stream) check_stream_work(c, work_stream);
+  }
+};
+
+CUresult use_stream(const Call& c, CUstream s, CUresult r, bool erase = false) {
+  Uses u(c);
+  if (!special_stream(s)) u.streams.push_back({"a stream", s});
+  u.check(r);
+  if (erase && r == kSuccess) {
+    std::lock_guard lock(model().mutex);
+    model().streams.erase(s);
+  }
+  return r;
+}
+
+CUresult use_event(const Call& c, CUevent e, CUresult r, bool erase = false) {
+  Uses u(c);
+  u.events.push_back({"an event", e});
+  u.check(r);
+  if (erase && r == kSuccess) {
+    std::lock_guard lock(model().mutex);
+    model().events.erase(e);
+  }
+  return r;
+}
+
+CUresult use_memory(const Call& c, CUdeviceptr p, CUresult r, CUstream work = nullptr, bool has_work = false) {
+  Uses u(c);
+  u.memory.push_back(p);
+  u.work_stream = work;
+  u.has_work_stream = has_work;
+  u.check(r);
+  return r;
+}
+
+// ---- the wrappers: one template per entry point, instantiated once per component ----
+
+#define WATCH_BEGIN(fn) const Call c = begin_call(O, #fn, __builtin_return_address(0))
+#define WRAPPER template <Origin O> [[gnu::always_inline]] inline CUresult
+
+WRAPPER w_cuInit(unsigned flags) {
+  WATCH_BEGIN(cuInit);
+  const CUresult r = real_cuInit(flags);
+  end_call(c, r);
+  return r;
+}
+WRAPPER w_cuCtxCreate(CUcontext* ctx, unsigned flags, CUdevice dev) {
+  WATCH_BEGIN(cuCtxCreate);
+  return do_create(c, ctx, real_cuCtxCreate(ctx, flags, dev));
+}
+WRAPPER w_cuCtxCreate_v2(CUcontext* ctx, unsigned flags, CUdevice dev) {
+  WATCH_BEGIN(cuCtxCreate_v2);
+  return do_create(c, ctx, real_cuCtxCreate_v2(ctx, flags, dev));
+}
+WRAPPER w_cuCtxCreate_v3(CUcontext* ctx, void* affinity, int n, unsigned flags, CUdevice dev) {
+  WATCH_BEGIN(cuCtxCreate_v3);
+  return do_create(c, ctx, real_cuCtxCreate_v3(ctx, affinity, n, flags, dev));
+}
+WRAPPER w_cuCtxCreate_v4(CUcontext* ctx, void* params, unsigned flags, CUdevice dev) {
+  WATCH_BEGIN(cuCtxCreate_v4);
+  return do_create(c, ctx, real_cuCtxCreate_v4(ctx, params, flags, dev));
+}
+WRAPPER w_cuCtxDestroy(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxDestroy);
+  return do_destroy(c, ctx, real_cuCtxDestroy);
+}
+WRAPPER w_cuCtxDestroy_v2(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxDestroy_v2);
+  return do_destroy(c, ctx, real_cuCtxDestroy_v2);
+}
+WRAPPER w_cuCtxPushCurrent(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxPushCurrent);
+  return do_push(c, ctx, real_cuCtxPushCurrent);
+}
+WRAPPER w_cuCtxPushCurrent_v2(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxPushCurrent_v2);
+  return do_push(c, ctx, real_cuCtxPushCurrent_v2);
+}
+WRAPPER w_cuCtxPopCurrent(CUcontext* ctx) {
+  WATCH_BEGIN(cuCtxPopCurrent);
+  return do_pop(c, ctx, real_cuCtxPopCurrent);
+}
+WRAPPER w_cuCtxPopCurrent_v2(CUcontext* ctx) {
+  WATCH_BEGIN(cuCtxPopCurrent_v2);
+  return do_pop(c, ctx, real_cuCtxPopCurrent_v2);
+}
+WRAPPER w_cuCtxSetCurrent(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxSetCurrent);
+  {
+    std::lock_guard lock(model().mutex);
+    check_runtime_switch(c, ctx);
+  }
+  const CUresult r = real_cuCtxSetCurrent(ctx);
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess) {
+    // "replace the top of that stack with ctx"; NULL pops it (cuCtxSetCurrent).
+    auto& stack = c.thread->stack;
+    if (ctx == nullptr) pop_current(*c.thread);
+    else if (stack.empty()) note_current(*c.thread, ctx, false);
+    else stack.back() = {ctx, false};
+  }
+  return r;
+}
+WRAPPER w_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
+  WATCH_BEGIN(cuDevicePrimaryCtxRetain);
+  const CUresult r = real_cuDevicePrimaryCtxRetain(ctx, dev);
+  end_call(c, r);
+  const std::string me = component_of(c);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r != kSuccess || ctx == nullptr) return r;
+  Primary& p = model().primaries[dev];
+  p.ctx = *ctx;
+  ++p.retains[me];
+  ContextRecord& record = record_of(*ctx);
+  record.primary = true;
+  if (!record.alive) record.alive = true;  // re-initialized: the old generation's objects stay stale
+  return r;
+}
+WRAPPER w_cuDevicePrimaryCtxRelease(CUdevice dev) {
+  WATCH_BEGIN(cuDevicePrimaryCtxRelease);
+  return do_release(c, dev, real_cuDevicePrimaryCtxRelease);
+}
+WRAPPER w_cuDevicePrimaryCtxRelease_v2(CUdevice dev) {
+  WATCH_BEGIN(cuDevicePrimaryCtxRelease_v2);
+  return do_release(c, dev, real_cuDevicePrimaryCtxRelease_v2);
+}
+WRAPPER w_cuDevicePrimaryCtxReset(CUdevice dev) {
+  WATCH_BEGIN(cuDevicePrimaryCtxReset);
+  return do_reset(c, dev, real_cuDevicePrimaryCtxReset);
+}
+WRAPPER w_cuDevicePrimaryCtxReset_v2(CUdevice dev) {
+  WATCH_BEGIN(cuDevicePrimaryCtxReset_v2);
+  return do_reset(c, dev, real_cuDevicePrimaryCtxReset_v2);
+}
+WRAPPER w_cuStreamCreate(CUstream* s, unsigned flags) {
+  WATCH_BEGIN(cuStreamCreate);
+  return made(c, model().streams, s, real_cuStreamCreate(s, flags));
+}
+WRAPPER w_cuStreamCreateWithPriority(CUstream* s, unsigned flags, int priority) {
+  WATCH_BEGIN(cuStreamCreateWithPriority);
+  return made(c, model().streams, s, real_cuStreamCreateWithPriority(s, flags, priority));
+}
+WRAPPER w_cuStreamDestroy(CUstream s) {
+  WATCH_BEGIN(cuStreamDestroy);
+  return use_stream(c, s, real_cuStreamDestroy(s), true);
+}
+WRAPPER w_cuStreamDestroy_v2(CUstream s) {
+  WATCH_BEGIN(cuStreamDestroy_v2);
+  return use_stream(c, s, real_cuStreamDestroy_v2(s), true);
+}
+WRAPPER w_cuStreamQuery(CUstream s) {
+  WATCH_BEGIN(cuStreamQuery);
+  return use_stream(c, s, real_cuStreamQuery(s));
+}
+WRAPPER w_cuStreamSynchronize(CUstream s) {
+  WATCH_BEGIN(cuStreamSynchronize);
+  return use_stream(c, s, real_cuStreamSynchronize(s));
+}
+WRAPPER w_cuEventCreate(CUevent* e, unsigned flags) {
+  WATCH_BEGIN(cuEventCreate);
+  return made(c, model().events, e, real_cuEventCreate(e, flags));
+}
+WRAPPER w_cuEventDestroy(CUevent e) {
+  WATCH_BEGIN(cuEventDestroy);
+  return use_event(c, e, real_cuEventDestroy(e), true);
+}
+WRAPPER w_cuEventDestroy_v2(CUevent e) {
+  WATCH_BEGIN(cuEventDestroy_v2);
+  return use_event(c, e, real_cuEventDestroy_v2(e), true);
+}
+WRAPPER w_cuEventRecord(CUevent e, CUstream s) {
+  WATCH_BEGIN(cuEventRecord);
+  const CUresult r = real_cuEventRecord(e, s);
+  Uses u(c);
+  u.events.push_back({"an event", e});
+  if (!special_stream(s)) u.streams.push_back({"a stream", s});
+  u.check(r);
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  const Object* event = find_in(m.events, e);
+  const Object* stream = special_stream(s) ? nullptr : find_in(m.streams, s);
+  if (event != nullptr && stream != nullptr && event->ctx != stream->ctx)
+    report(c, "event_recorded_on_another_contexts_stream", c.label(),
+           "event of context " + pointer_text(event->ctx) + " recorded on a stream of context " + pointer_text(stream->ctx) +
+               " by " + c.label() + " (documented to fail: cuEventRecord)");
+  return r;
+}
+WRAPPER w_cuEventQuery(CUevent e) {
+  WATCH_BEGIN(cuEventQuery);
+  return use_event(c, e, real_cuEventQuery(e));
+}
+WRAPPER w_cuEventSynchronize(CUevent e) {
+  WATCH_BEGIN(cuEventSynchronize);
+  return use_event(c, e, real_cuEventSynchronize(e));
+}
+WRAPPER w_cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {
+  WATCH_BEGIN(cuMemAlloc_v2);
+  const CUresult r = real_cuMemAlloc_v2(p, bytes);
+  end_call(c, r);
+  check_no_context(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  if (r == kSuccess && p != nullptr) model().memory[*p] = {bytes, object_here(c)};
+  return r;
+}
+WRAPPER w_cuMemFree_v2(CUdeviceptr p) {
+  WATCH_BEGIN(cuMemFree_v2);
+  const CUresult r = use_memory(c, p, real_cuMemFree_v2(p));
+  std::lock_guard lock(model().mutex);
+  model().memory.erase(p);
+  return r;
+}
+WRAPPER w_cuMemsetD8_v2(CUdeviceptr p, unsigned char v, std::size_t n) {
+  WATCH_BEGIN(cuMemsetD8_v2);
+  return use_memory(c, p, real_cuMemsetD8_v2(p, v, n));
+}
+WRAPPER w_cuMemsetD32_v2(CUdeviceptr p, unsigned v, std::size_t n) {
+  WATCH_BEGIN(cuMemsetD32_v2);
+  return use_memory(c, p, real_cuMemsetD32_v2(p, v, n));
+}
+WRAPPER w_cuMemcpyHtoD_v2(CUdeviceptr dst, const void* src, std::size_t n) {
+  WATCH_BEGIN(cuMemcpyHtoD_v2);
+  return use_memory(c, dst, real_cuMemcpyHtoD_v2(dst, src, n));
+}
+WRAPPER w_cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t n) {
+  WATCH_BEGIN(cuMemcpyDtoH_v2);
+  return use_memory(c, src, real_cuMemcpyDtoH_v2(dst, src, n));
+}
+WRAPPER w_cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size_t n, CUstream s) {
+  WATCH_BEGIN(cuMemcpyHtoDAsync_v2);
+  return use_memory(c, dst, real_cuMemcpyHtoDAsync_v2(dst, src, n, s), s, true);
+}
+WRAPPER w_cuModuleLoadData(CUmodule* m, const void* image) {
+  WATCH_BEGIN(cuModuleLoadData);
+  return made(c, model().modules, m, real_cuModuleLoadData(m, image));
+}
+WRAPPER w_cuModuleUnload(CUmodule m) {
+  WATCH_BEGIN(cuModuleUnload);
+  const CUresult r = real_cuModuleUnload(m);
+  Uses u(c);
+  u.modules.push_back({"a module", m});
+  u.check(r);
+  std::lock_guard lock(model().mutex);
+  if (r == kSuccess) model().modules.erase(m);
+  return r;
+}
+WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
+  WATCH_BEGIN(cuModuleGetFunction);
+  const CUresult r = real_cuModuleGetFunction(f, m, name);
+  Uses u(c);
+  u.modules.push_back({"a module", m});
+  u.check(r);
+  Model& model_ = model();
+  std::lock_guard lock(model_.mutex);
+  if (r == kSuccess && f != nullptr)
+    if (const Object* module = find_in(model_.modules, m)) model_.functions[*f] = *module;
+  return r;
+}
+WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                         unsigned shared, CUstream s, void** params, void** extra) {
+  WATCH_BEGIN(cuLaunchKernel);
+  const CUresult r = real_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, extra);
+  Uses u(c);
+  u.functions.push_back({"a kernel's module", f});
+  u.work_stream = s;
+  u.has_work_stream = true;
+  u.check(r);
+  return r;
+}
+
+// ---- cuGetProcAddress ----
+
+struct Watched {
+  const char* name;
+  void* program;
+  void* runtime;
+  void* const* real;
+};
+#define CTXSHARE_WATCHED_ROW(name, params, args)                                                      \
+  {#name, reinterpret_cast<void*>(&w_##name<Origin::program>), reinterpret_cast<void*>(&w_##name<Origin::runtime>), \
+   reinterpret_cast<void* const*>(&real_##name)},
+const Watched kWatched[] = {CTXSHARE_WATCHED(CTXSHARE_WATCHED_ROW)};
+
+// Which exported ABI a request (name, version) gets: the last row of its name whose version is at most
+// the one asked (cudaTypedefs.h: PFN_<name>_v<version>).
+struct Versioned {
+  const char* name;
+  int since;
+  const char* symbol;
+};
+constexpr Versioned kVersions[] = {
+    {"cuInit", 2000, "cuInit"},
+    {"cuCtxCreate", 2000, "cuCtxCreate"}, {"cuCtxCreate", 3020, "cuCtxCreate_v2"},
+    {"cuCtxCreate", 11040, "cuCtxCreate_v3"}, {"cuCtxCreate", 12050, "cuCtxCreate_v4"},
+    {"cuCtxDestroy", 2000, "cuCtxDestroy"}, {"cuCtxDestroy", 4000, "cuCtxDestroy_v2"},
+    {"cuCtxPushCurrent", 2000, "cuCtxPushCurrent"}, {"cuCtxPushCurrent", 4000, "cuCtxPushCurrent_v2"},
+    {"cuCtxPopCurrent", 2000, "cuCtxPopCurrent"}, {"cuCtxPopCurrent", 4000, "cuCtxPopCurrent_v2"},
+    {"cuCtxSetCurrent", 4000, "cuCtxSetCurrent"},
+    {"cuDevicePrimaryCtxRetain", 7000, "cuDevicePrimaryCtxRetain"},
+    {"cuDevicePrimaryCtxRelease", 7000, "cuDevicePrimaryCtxRelease"},
+    {"cuDevicePrimaryCtxRelease", 11000, "cuDevicePrimaryCtxRelease_v2"},
+    {"cuDevicePrimaryCtxReset", 7000, "cuDevicePrimaryCtxReset"},
+    {"cuDevicePrimaryCtxReset", 11000, "cuDevicePrimaryCtxReset_v2"},
+    {"cuStreamCreate", 2000, "cuStreamCreate"}, {"cuStreamCreateWithPriority", 5050, "cuStreamCreateWithPriority"},
+    {"cuStreamDestroy", 2000, "cuStreamDestroy"}, {"cuStreamDestroy", 4000, "cuStreamDestroy_v2"},
+    {"cuStreamQuery", 2000, "cuStreamQuery"}, {"cuStreamSynchronize", 2000, "cuStreamSynchronize"},
+    {"cuEventCreate", 2000, "cuEventCreate"},
+    {"cuEventDestroy", 2000, "cuEventDestroy"}, {"cuEventDestroy", 4000, "cuEventDestroy_v2"},
+    {"cuEventRecord", 2000, "cuEventRecord"}, {"cuEventQuery", 2000, "cuEventQuery"},
+    {"cuEventSynchronize", 2000, "cuEventSynchronize"},
+    {"cuMemAlloc", 3020, "cuMemAlloc_v2"}, {"cuMemFree", 3020, "cuMemFree_v2"},
+    {"cuMemsetD8", 3020, "cuMemsetD8_v2"}, {"cuMemsetD32", 3020, "cuMemsetD32_v2"},
+    {"cuMemcpyHtoD", 3020, "cuMemcpyHtoD_v2"}, {"cuMemcpyDtoH", 3020, "cuMemcpyDtoH_v2"},
+    {"cuMemcpyHtoDAsync", 3020, "cuMemcpyHtoDAsync_v2"},
+    {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
+    {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
+};
+
+const char* versioned_symbol(const char* name, int version) {
+  const char* chosen = nullptr;
+  for (const auto& v : kVersions)
+    if (std::strcmp(v.name, name) == 0 && v.since <= version) chosen = v.symbol;
+  return chosen;
+}
+
+// A per-thread-default-stream request of a function that has such a variant gets the real pointer:
+// its wrapper would call the legacy one.
+bool has_per_thread_variant(const char* name) {
+  for (const char* suffix : {"_ptsz", "_ptds", "_v2_ptsz", "_v2_ptds"})
+    if (dlsym(g_real, (std::string(name) + suffix).c_str()) != nullptr) return true;
+  return false;
+}
+
+template <Origin O>
+CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint64_t flags, int* status, bool v2);
+
+template <Origin O>
+CUresult CUDAAPI_get_proc_v1(const char* symbol, void** pfn, int version, std::uint64_t flags) {
+  return get_proc_address<O>(symbol, pfn, version, flags, nullptr, false);
+}
+template <Origin O>
+CUresult CUDAAPI_get_proc_v2(const char* symbol, void** pfn, int version, std::uint64_t flags, int* status) {
+  return get_proc_address<O>(symbol, pfn, version, flags, status, true);
+}
+
+template <Origin O>
+CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint64_t flags, int* status, bool v2) {
+  if (real_cuGetProcAddress_v2 == nullptr && real_cuGetProcAddress == nullptr) return kStubLibrary;
+  const CUresult r = v2 && real_cuGetProcAddress_v2 ? real_cuGetProcAddress_v2(symbol, pfn, version, flags, status)
+                                                    : real_cuGetProcAddress(symbol, pfn, version, flags);
+  if (r != kSuccess || symbol == nullptr || pfn == nullptr || *pfn == nullptr) return r;
+  if (std::strcmp(symbol, "cuGetProcAddress") == 0) {
+    // Whoever resolves entry points through a resolved cuGetProcAddress is the runtime's way.
+    *pfn = version >= 12000 ? reinterpret_cast<void*>(&CUDAAPI_get_proc_v2<Origin::runtime>)
+                            : reinterpret_cast<void*>(&CUDAAPI_get_proc_v1<Origin::runtime>);
+    return r;
+  }
+  if ((flags & kPerThreadStreamFlag) != 0 && has_per_thread_variant(symbol)) return r;
+  const char* exported = versioned_symbol(symbol, version);
+  if (exported == nullptr) return r;
+  for (const auto& w : kWatched)
+    if (std::strcmp(w.name, exported) == 0 && *w.real != nullptr) {
+      *pfn = O == Origin::runtime ? w.runtime : w.program;
+      break;
+    }
+  return r;
+}
+
+// ---- loading ----
+
+[[gnu::constructor]] void load_real_driver() {
+  const char* given = std::getenv("CTXSHARE_WATCH_REAL_DRIVER");
+  g_real_path = given != nullptr && *given != '\0' ? given : find_real_driver();
+  if (!g_real_path.empty()) g_real = dlopen(g_real_path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (g_real == nullptr) {
+    const char* why = g_real_path.empty() ? "no libcuda.so.1 found besides this one" : dlerror();
+    std::fprintf(stderr, "ctxshare-watch: cannot load the real driver %s: %s; every driver call answers CUDA_ERROR_STUB_LIBRARY\n",
+                 g_real_path.c_str(), why ? why : "");
+  }
+  const std::size_t n = sizeof kForwarded / sizeof kForwarded[0];
+  for (std::size_t i = 0; i < n; ++i) {
+    void* p = g_real ? dlsym(g_real, kForwarded[i]) : nullptr;
+    ctxshare_watch_slots[i] = p != nullptr ? p : reinterpret_cast<void*>(&missing_symbol);
+  }
+  if (g_real != nullptr) {
+#define CTXSHARE_RESOLVE(name, params, args) real_##name = reinterpret_cast<decltype(real_##name)>(dlsym(g_real, #name));
+    CTXSHARE_WATCHED(CTXSHARE_RESOLVE)
+    real_cuGetProcAddress = reinterpret_cast<decltype(real_cuGetProcAddress)>(dlsym(g_real, "cuGetProcAddress"));
+    real_cuGetProcAddress_v2 = reinterpret_cast<decltype(real_cuGetProcAddress_v2)>(dlsym(g_real, "cuGetProcAddress_v2"));
+    g_real_get_current = reinterpret_cast<decltype(g_real_get_current)>(dlsym(g_real, "cuCtxGetCurrent"));
+  }
+  pthread_atfork(nullptr, nullptr, &on_fork_child);
+  char exe[PATH_MAX] = {};
+  [[maybe_unused]] auto len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  write_line("{\"event\":\"start\",\"pid\":" + std::to_string(getpid()) + ",\"ppid\":" + std::to_string(getppid()) +
+             ",\"exe\":" + json_string(exe) + ",\"driver\":" + json_string(g_real_path) +
+             ",\"loaded\":" + (g_real ? "true" : "false") + "}");
+}
+
+}  // namespace
+
+// ---- the exported watched symbols ----
+
+#define CTXSHARE_EXPORT(name, params, args) \
+  extern "C" [[gnu::visibility("default")]] CUresult name params { return w_##name<Origin::program> args; }
+CTXSHARE_WATCHED(CTXSHARE_EXPORT)
+
+extern "C" [[gnu::visibility("default")]] CUresult cuGetProcAddress(const char* symbol, void** pfn, int version,
+                                                                    std::uint64_t flags) {
+  return get_proc_address<Origin::program>(symbol, pfn, version, flags, nullptr, false);
+}
+extern "C" [[gnu::visibility("default")]] CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version,
+                                                                       std::uint64_t flags, int* status) {
+  return get_proc_address<Origin::program>(symbol, pfn, version, flags, status, true);
+}
