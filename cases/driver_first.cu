@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -11,8 +12,6 @@ namespace ctxshare {
 __device__ std::uint32_t driver_first_value;
 
 namespace {
-constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
-
 // cuCtxCreate with the default parameters of the header it was built with.
 CUresult create_context(CUcontext* ctx, CUdevice dev) { return cuCtxCreate(ctx, nullptr, 0, dev); }
 }  // namespace

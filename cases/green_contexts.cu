@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -89,18 +90,6 @@ CTXSHARE_CASE(green_contexts, runtime_view_of_a_green_contexts_sms,
   h.expect_eq("cudaDevAttrMultiProcessorCount under a green context, against the device's by cuDeviceGetAttribute",
               runtime_sms, device_sms);
 }
-
-namespace {
-struct DefaultStreamName {
-  const char* name;
-  CUstream stream;
-};
-const DefaultStreamName kDefaultStreamNames[] = {{"zero", nullptr},
-                                                 {"cudaStreamLegacy", cudaStreamLegacy},
-                                                 {"cudaStreamPerThread", cudaStreamPerThread},
-                                                 {"CU_STREAM_LEGACY", CU_STREAM_LEGACY},
-                                                 {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
-}  // namespace
 
 CTXSHARE_CASE(green_contexts, default_stream_by_every_name_under_a_converted_green_context,
               {.claims = {"DRV-GREEN", "DRV-STREAM-CTX"}, .source = kGreen, .needs = kGreenNeeds,

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -31,15 +32,6 @@ __global__ void write_value(std::uint32_t* out, std::uint32_t value, std::size_t
 constexpr const char* kLazy =
     "CUDA C++ Programming Guide, Lazy Loading (Possible Issues: Concurrent Execution, \"loading kernels might require "
     "context synchronization\"); CUDA_MODULE_LOADING";
-
-// Zeroed pinned host words, mapped in every context (portable), released with the case.
-std::uint32_t* pinned_words(Case& h, std::size_t n) {
-  void* p = nullptr;
-  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-  h.own_host_memory(p, Owner::driver);
-  std::memset(p, 0, n * 4);
-  return static_cast<std::uint32_t*>(p);
-}
 
 // How long the second thread's call may take while the held kernel runs: a call that waits for the
 // context to go idle is still waiting then; one that does not is long done.

@@ -14,70 +14,13 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
 
 namespace {
-constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
 constexpr Needs kTwoDevices{.devices = 2};
-
-CUcontext primary_of(Case& h, int ordinal) {
-  CUcontext ctx = nullptr;
-  CU(cuDevicePrimaryCtxRetain(&ctx, h.device(ordinal)));
-  h.own_primary(h.device(ordinal));
-  return ctx;
-}
-
-// Zeroed pinned host words, mapped and pinned in every context (portable), released with the case.
-std::uint32_t* pinned_words(Case& h, std::size_t n) {
-  void* p = nullptr;
-  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-  h.own_host_memory(p, Owner::driver);
-  std::memset(p, 0, n * 4);
-  return static_cast<std::uint32_t*>(p);
-}
-// The address the current context's kernels use for mapped host memory.
-std::uint32_t* device_address(std::uint32_t* host) {
-  CUdeviceptr d = 0;
-  CU(cuMemHostGetDevicePointer(&d, host, 0));
-  return reinterpret_cast<std::uint32_t*>(d);
-}
-
-// Long enough for work that ignored what it waits on (a 4 MiB copy) to be done.
-constexpr auto kSettle = std::chrono::milliseconds(200);
-
-// Order proven without a race: hold(stream) queues wait_for_gate, so what follows on that stream
-// stays pending until open(). The destructor opens it too, so a case stopped by a failed call never
-// leaves work spinning; the kernel itself gives up after 10 s.
-class Gate {
- public:
-  explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
-  ~Gate() { open(); }
-  Gate(const Gate&) = delete;
-  Gate& operator=(const Gate&) = delete;
-  // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
-  // loading a kernel may synchronize the context, which would wait for the shut gate.
-  template <class... Kernel>
-  void hold(CUstream stream, Kernel... behind) {
-    cudaFuncAttributes attributes{};
-    (CUDA(cudaFuncGetAttributes(&attributes, behind)), ...);
-    wait_for_gate<<<1, 1, 0, stream>>>(device_address(words_), 10'000'000'000ull);
-    CUDA(cudaGetLastError());
-  }
-  void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
-
- private:
-  std::uint32_t* words_;
-};
-
-// Whether a device's primary context is active: cuDevicePrimaryCtxGetState, which starts nothing.
-int primary_active(Case& h, int ordinal) {
-  unsigned int flags = 0;
-  int active = -1;
-  CU(cuDevicePrimaryCtxGetState(h.device(ordinal), &flags, &active));
-  return active;
-}
 
 // Runs fn(0) and fn(1) on two threads at once, each through h.on_thread, and joins them.
 template <class Fn>

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 #include "harness/cuda/libraries.h"
 
@@ -19,14 +20,8 @@ constexpr const char* kNoContext =
     "cuda.h: CUDA_ERROR_INVALID_CONTEXT (\"most frequently indicates that there is no context bound to the "
     "current thread\"); CUDA C++ Programming Guide, Context (a new thread has none current)";
 constexpr const char* kImplicit = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Initialization and Tear-Down";
-constexpr std::size_t kWords = 1 << 14;
+constexpr std::size_t kBufferWords = 1 << 14;
 
-// What is current on the calling thread, as the driver says.
-CUcontext current_context() {
-  CUcontext current = nullptr;
-  CU(cuCtxGetCurrent(&current));
-  return current;
-}
 const char* name_of(CUcontext ctx, CUcontext known) {
   return ctx == nullptr ? "none" : ctx == known ? "the context the case made on its first thread" : "another context";
 }
@@ -38,45 +33,38 @@ CUcontext primary_of_device_0(Case& h) {
   return primary;
 }
 
-// kWords of device memory in the current context, holding fresh random words.
+// kBufferWords of device memory in the current context, holding fresh random words.
 struct Filled {
   CUdeviceptr ptr = 0;
   std::vector<std::uint32_t> words;
 };
 Filled filled_device_words(Case& h) {
-  Filled f{0, h.random_words(kWords)};
-  CU(cuMemAlloc(&f.ptr, kWords * 4));
-  h.own_device_memory(f.ptr, kWords * 4, Owner::driver);
-  CU(cuMemcpyHtoD(f.ptr, f.words.data(), kWords * 4));
+  Filled f{0, h.random_words(kBufferWords)};
+  CU(cuMemAlloc(&f.ptr, kBufferWords * 4));
+  h.own_device_memory(f.ptr, kBufferWords * 4, Owner::driver);
+  CU(cuMemcpyHtoD(f.ptr, f.words.data(), kBufferWords * 4));
   return f;
 }
 // The words now in device memory, read in the current context.
 std::vector<std::uint32_t> read_words(CUdeviceptr ptr) {
-  std::vector<std::uint32_t> seen(kWords);
-  CU(cuMemcpyDtoH(seen.data(), ptr, kWords * 4));
+  std::vector<std::uint32_t> seen(kBufferWords);
+  CU(cuMemcpyDtoH(seen.data(), ptr, kBufferWords * 4));
   return seen;
 }
 
-// cuLaunchKernel of fill_pattern(out, seed, kWords), returning what the launch said.
+// cuLaunchKernel of fill_pattern(out, seed, kBufferWords), returning what the launch said.
 CUresult launch_fill(CUfunction f, CUstream stream, CUdeviceptr out, std::uint32_t seed) {
-  std::size_t count = kWords;
+  std::size_t count = kBufferWords;
   void* args[] = {&out, &seed, &count};
-  return cuLaunchKernel(f, blocks_for(kWords), 1, 1, 256, 1, 1, 0, stream, args, nullptr);
+  return cuLaunchKernel(f, blocks_for(kBufferWords), 1, 1, 256, 1, 1, 0, stream, args, nullptr);
 }
 
-constexpr const char* kRtcSource = R"(
+constexpr const char* kFillSource = R"(
 extern "C" __global__ void rtc_fill(unsigned int* out, unsigned int seed, unsigned long long n) {
   unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
   if (i < n) out[i] = (seed ^ (unsigned int)(i * 2654435761u)) | 1u;
 }
 )";
-
-struct SpecialStream {
-  const char* name;
-  CUstream stream;
-};
-const SpecialStream kSpecialStreams[] = {
-    {"null_stream", nullptr}, {"CU_STREAM_LEGACY", CU_STREAM_LEGACY}, {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
 
 struct PointerAttribute {
   const char* name;
@@ -88,13 +76,12 @@ const PointerAttribute kContextFreeAttributes[] = {{"CONTEXT", CU_POINTER_ATTRIB
                                                    {"DEVICE_ORDINAL", CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL},
                                                    {"RANGE_START_ADDR", CU_POINTER_ATTRIBUTE_RANGE_START_ADDR}};
 
-CTXSHARE_AXIS(StreamMadeBy, cudaStreamCreate, cuStreamCreate);
 CTXSHARE_AXIS(QueriedMemory, device_memory, pinned_host_memory);
 CTXSHARE_AXIS(DriverCopy, cuMemcpy_host_to_device, cuMemcpy_device_to_host, cuMemcpyHtoD, cuMemcpyDtoH);
 CTXSHARE_AXIS(CurrentContextCall, cuCtxGetDevice, cuCtxSynchronize, cuEventCreate, cuMemGetInfo);
 CTXSHARE_AXIS(BindingCall, cudaSetDevice, cudaMalloc);
 CTXSHARE_AXIS(MaybeBindingCall, cudaFree_nullptr, cudaGetDevice, cudaPointerGetAttributes);
-CTXSHARE_AXIS(LaunchStream, null_stream, stream_of_the_primary);
+CTXSHARE_AXIS(LaunchOn, null_stream, stream_of_the_primary);
 CTXSHARE_AXIS(KernelContext, primary, created_context);
 }  // namespace
 
@@ -217,8 +204,8 @@ CTXSHARE_CASE(no_current_context, driver_copy_on_a_thread_with_none,
   CUDA(cudaSetDevice(0));
   const CUcontext primary = primary_of_device_0(h);
   const Filled device = filled_device_words(h);
-  const auto sent = h.random_words(kWords);
-  std::vector<std::uint32_t> received = h.random_words(kWords);  // a host destination's words before the copy
+  const auto sent = h.random_words(kBufferWords);
+  std::vector<std::uint32_t> received = h.random_words(kBufferWords);  // a host destination's words before the copy
   const std::vector<std::uint32_t> received_before = received;
   const DriverCopy copy = h.param<DriverCopy>();
   const bool to_device = copy == DriverCopy::cuMemcpy_host_to_device || copy == DriverCopy::cuMemcpyHtoD;
@@ -227,10 +214,10 @@ CTXSHARE_CASE(no_current_context, driver_copy_on_a_thread_with_none,
     const auto host_in = reinterpret_cast<CUdeviceptr>(sent.data());
     const auto host_out = reinterpret_cast<CUdeviceptr>(received.data());
     switch (copy) {
-      case DriverCopy::cuMemcpy_host_to_device: r = cuMemcpy(device.ptr, host_in, kWords * 4); break;
-      case DriverCopy::cuMemcpy_device_to_host: r = cuMemcpy(host_out, device.ptr, kWords * 4); break;
-      case DriverCopy::cuMemcpyHtoD: r = cuMemcpyHtoD(device.ptr, sent.data(), kWords * 4); break;
-      case DriverCopy::cuMemcpyDtoH: r = cuMemcpyDtoH(received.data(), device.ptr, kWords * 4); break;
+      case DriverCopy::cuMemcpy_host_to_device: r = cuMemcpy(device.ptr, host_in, kBufferWords * 4); break;
+      case DriverCopy::cuMemcpy_device_to_host: r = cuMemcpy(host_out, device.ptr, kBufferWords * 4); break;
+      case DriverCopy::cuMemcpyHtoD: r = cuMemcpyHtoD(device.ptr, sent.data(), kBufferWords * 4); break;
+      case DriverCopy::cuMemcpyDtoH: r = cuMemcpyDtoH(received.data(), device.ptr, kBufferWords * 4); break;
     }
     h.observe_result("the copy on a thread with no context", r);
     h.observe("the thread's current context after the copy", name_of(current_context(), primary));
@@ -310,9 +297,9 @@ CTXSHARE_CASE(no_current_context, runtime_call_binds_the_primary_for_a_driver_la
     CU(launch_fill(static_cast<CUfunction>(function), nullptr, memory.ptr, seed));
     CU(cuCtxSynchronize());
   });
-  std::vector<std::uint32_t> seen(kWords);
-  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kWords * 4, cudaMemcpyDeviceToHost));
-  h.expect_same_words("the driver launch's output on the bound thread", seen, pattern(seed, kWords));
+  std::vector<std::uint32_t> seen(kBufferWords);
+  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
+  h.expect_same_words("the driver launch's output on the bound thread", seen, pattern(seed, kBufferWords));
 }
 
 CTXSHARE_CASE(no_current_context, which_runtime_calls_bind_a_context_on_a_new_thread,
@@ -355,7 +342,7 @@ CTXSHARE_CASE(no_current_context, driver_launch_of_a_runtime_function_on_a_threa
                .verdict = Verdict::hazard, .labels = {"real-world"},
                .avoid = "Bind the function's context on the launching thread (cuCtxSetCurrent) or launch a CUkernel on a "
                         "stream, whose context the driver then takes.", .timeout_s = 30,
-               .axes = {axis<LaunchStream>()}}) {
+               .axes = {axis<LaunchOn>()}}) {
   // CuPy's memory pool let a worker thread skip every runtime call, so its cuLaunchKernel of a
   // function loaded by the main thread ran with no context current.
   CUDA(cudaSetDevice(0));
@@ -367,7 +354,7 @@ CTXSHARE_CASE(no_current_context, driver_launch_of_a_runtime_function_on_a_threa
   h.own_stream(stream, Owner::runtime);
   const Filled memory = filled_device_words(h);
   const std::uint32_t seed = h.random_words(1)[0];
-  const CUstream on = h.param<LaunchStream>() == LaunchStream::null_stream ? nullptr : stream;
+  const CUstream on = h.param<LaunchOn>() == LaunchOn::null_stream ? nullptr : stream;
   CUresult launched = CUDA_SUCCESS;
   h.on_thread([&] {
     launched = h.observe_result("cuLaunchKernel on a thread with no context",
@@ -377,7 +364,7 @@ CTXSHARE_CASE(no_current_context, driver_launch_of_a_runtime_function_on_a_threa
   CUDA(cudaDeviceSynchronize());
   // An honest answer: a launch that succeeded wrote the pattern, a refused one wrote nothing.
   h.expect_same_words(launched == CUDA_SUCCESS ? "the memory after a launch that succeeded" : "the memory after a refused launch",
-                      read_words(memory.ptr), launched == CUDA_SUCCESS ? pattern(seed, kWords) : memory.words);
+                      read_words(memory.ptr), launched == CUDA_SUCCESS ? pattern(seed, kBufferWords) : memory.words);
 }
 
 CTXSHARE_CASE(no_current_context, CUkernel_launch_takes_the_context_of_its_stream,
@@ -409,10 +396,10 @@ CTXSHARE_CASE(no_current_context, CUkernel_launch_takes_the_context_of_its_strea
     h.observe("the thread's current context after the launch", name_of(current_context(), ctx));
   });
   CU(cuStreamSynchronize(stream));
-  std::vector<std::uint32_t> seen(kWords);
-  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kWords * 4, cudaMemcpyDeviceToHost));
+  std::vector<std::uint32_t> seen(kBufferWords);
+  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
   h.expect_same_words("the output of a CUkernel launched on the stream from a thread with no context", seen,
-                      pattern(seed, kWords));
+                      pattern(seed, kBufferWords));
 }
 
 CTXSHARE_CASE(no_current_context, CUkernel_launch_on_the_null_stream_fails_on_a_thread_with_none,
@@ -448,7 +435,7 @@ CTXSHARE_CASE(no_current_context, cuModuleLoadData_fails_on_a_thread_with_none_u
                }) {
   // Transformer Engine compiled and loaded NVRTC kernels on PyTorch's autograd thread, where no
   // context had been set: "invalid device context". Binding the primary there is the fix.
-  const std::string cubin = h.compile(kRtcSource, "rtc_fill.cu", true);
+  const std::string cubin = h.compile(kFillSource, "rtc_fill.cu", true);
   CUDA(cudaSetDevice(0));
   const CUcontext primary = primary_of_device_0(h);
   const Filled memory = filled_device_words(h);
@@ -465,9 +452,9 @@ CTXSHARE_CASE(no_current_context, cuModuleLoadData_fails_on_a_thread_with_none_u
     CU(launch_fill(function, nullptr, memory.ptr, seed));
     CU(cuCtxSynchronize());
   });
-  std::vector<std::uint32_t> seen(kWords);
-  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kWords * 4, cudaMemcpyDeviceToHost));
-  h.expect_same_words("the output of the module loaded once the primary was bound", seen, pattern(seed, kWords));
+  std::vector<std::uint32_t> seen(kBufferWords);
+  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
+  h.expect_same_words("the output of the module loaded once the primary was bound", seen, pattern(seed, kBufferWords));
 }
 
 CTXSHARE_CASE(no_current_context, cuLibraryLoadData_on_a_thread_with_none_serves_the_primary,
@@ -480,7 +467,7 @@ CTXSHARE_CASE(no_current_context, cuLibraryLoadData_on_a_thread_with_none_serves
                         "context, and any thread launches its kernels on a stream.", .timeout_s = 30,
                }) {
   // The context-independent answer to a compilation thread with no context.
-  const std::string cubin = h.compile(kRtcSource, "rtc_fill.cu", true);
+  const std::string cubin = h.compile(kFillSource, "rtc_fill.cu", true);
   CUDA(cudaSetDevice(0));
   const Filled memory = filled_device_words(h);
   const std::uint32_t seed = h.random_words(1)[0];
@@ -495,9 +482,9 @@ CTXSHARE_CASE(no_current_context, cuLibraryLoadData_on_a_thread_with_none_serves
   CUkernel kernel = nullptr;
   CU(cuLibraryGetKernel(&kernel, library, "rtc_fill"));
   CU(launch_fill(reinterpret_cast<CUfunction>(kernel), nullptr, memory.ptr, seed));  // the primary, current here
-  std::vector<std::uint32_t> seen(kWords);
-  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kWords * 4, cudaMemcpyDeviceToHost));
-  h.expect_same_words("the output of a kernel of the library loaded with no context", seen, pattern(seed, kWords));
+  std::vector<std::uint32_t> seen(kBufferWords);
+  CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
+  h.expect_same_words("the output of a kernel of the library loaded with no context", seen, pattern(seed, kBufferWords));
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <thread>
 
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -16,12 +17,6 @@ namespace ctxshare {
 namespace {
 constexpr const char* kPrimaryDocs = "cuda.h, Primary Context Management: cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease";
 
-int primary_active(Case& h) {
-  unsigned int flags = 0;
-  int active = -1;
-  CU(cuDevicePrimaryCtxGetState(h.device(0), &flags, &active));
-  return active;
-}
 unsigned int primary_schedule(Case& h) {
   unsigned int flags = 0;
   int active = -1;

@@ -3,6 +3,7 @@
 // Primary Contexts and Initialization and Tear-Down. The harness has called cuInit(0) and nothing
 // else: no context exists when a case starts.
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -12,7 +13,6 @@ __device__ std::uint32_t runtime_first_counter;
 namespace {
 constexpr const char* kInit = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Initialization and Tear-Down";
 constexpr const char* kPrimary = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Primary Contexts";
-constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
 }  // namespace
 
 CTXSHARE_CASE(runtime_first, first_runtime_call_makes_primary_current,

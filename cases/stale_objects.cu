@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -30,13 +31,6 @@ constexpr const char* kUndefined =
 // driver's release of the only reference it took (the runtime never having been asked to retain it).
 CTXSHARE_AXIS(ContextEnd, cuCtxDestroy, cudaDeviceReset, cuDevicePrimaryCtxReset, cuDevicePrimaryCtxRelease);
 CTXSHARE_AXIS(Maker, runtime, driver);
-
-int primary_active(Case& h) {
-  unsigned int flags = 0;
-  int active = -1;
-  CU(cuDevicePrimaryCtxGetState(h.device(0), &flags, &active));
-  return active;
-}
 
 // Makes current the context that `end` will end, and returns it.
 CUcontext begin_context(Case& h, ContextEnd end) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -17,61 +18,11 @@ namespace {
 constexpr const char* kStreams = "cuda_runtime_api.h, Interactions between CUstream and cudaStream_t; cuda.h: cuStreamGetCtx";
 constexpr const char* kEvents = "cuda.h: cuEventRecord, cuStreamWaitEvent";
 
-struct DefaultStreamName {
-  const char* name;
-  CUstream stream;
-};
-const DefaultStreamName kDefaultStreamNames[] = {{"zero", nullptr},
-                                                 {"cudaStreamLegacy", cudaStreamLegacy},
-                                                 {"cudaStreamPerThread", cudaStreamPerThread},
-                                                 {"CU_STREAM_LEGACY", CU_STREAM_LEGACY},
-                                                 {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
 CTXSHARE_AXIS(ContextKind, primary, created);
 CTXSHARE_AXIS(EventRecorder, cuEventRecord, cudaEventRecord);
 CTXSHARE_AXIS(ForeignStreamUse, cudaMemcpyAsync, kernel_launch, cuMemcpyHtoDAsync);
 CTXSHARE_AXIS(HostFunction, cuLaunchHostFunc_on_runtime_stream, cudaLaunchHostFunc_on_driver_stream);
 
-// Zeroed pinned host words, mapped and pinned in every context (portable), released with the case.
-std::uint32_t* pinned_words(Case& h, std::size_t n) {
-  void* p = nullptr;
-  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-  h.own_host_memory(p, Owner::driver);
-  std::memset(p, 0, n * 4);
-  return static_cast<std::uint32_t*>(p);
-}
-// The address the current context's kernels use for mapped host memory.
-std::uint32_t* device_address(std::uint32_t* host) {
-  CUdeviceptr d = 0;
-  CU(cuMemHostGetDevicePointer(&d, host, 0));
-  return reinterpret_cast<std::uint32_t*>(d);
-}
-
-// Long enough for work that ignored what it waits on (a 4 MiB copy, a host function) to be done.
-constexpr auto kSettle = std::chrono::milliseconds(200);
-
-// Order proven without a race: hold(stream) queues wait_for_gate, so what follows on that stream
-// stays pending until open(). The destructor opens it too, so a case stopped by a failed call never
-// leaves work spinning; the kernel itself gives up after 10 s.
-class Gate {
- public:
-  explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
-  ~Gate() { open(); }
-  Gate(const Gate&) = delete;
-  Gate& operator=(const Gate&) = delete;
-  // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
-  // loading a kernel may synchronize the context, which would wait for the shut gate.
-  template <class... Kernel>
-  void hold(CUstream stream, Kernel... behind) {
-    cudaFuncAttributes attributes{};
-    (CUDA(cudaFuncGetAttributes(&attributes, behind)), ...);
-    wait_for_gate<<<1, 1, 0, stream>>>(device_address(words_), 10'000'000'000ull);
-    CUDA(cudaGetLastError());
-  }
-  void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
-
- private:
-  std::uint32_t* words_;
-};
 }  // namespace
 
 CTXSHARE_CASE(streams_events, default_stream_by_every_name_works_through_both_apis,

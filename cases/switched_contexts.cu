@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -18,21 +19,10 @@ namespace ctxshare {
 namespace {
 constexpr const char* kSetDevice =
     "cuda_runtime_api.h: cudaSetDevice (\"will bind the primary context of the specified device to the calling thread\")";
-constexpr std::size_t kWords = 1 << 18;
+constexpr std::size_t kCopyWords = 1 << 18;
 
-CUcontext current_context() {
-  CUcontext current = nullptr;
-  CU(cuCtxGetCurrent(&current));
-  return current;
-}
 const char* name_of(CUcontext ctx, CUcontext created, CUcontext primary) {
   return ctx == nullptr ? "none" : ctx == created ? "the created context" : ctx == primary ? "the primary" : "another context";
-}
-CUcontext primary_of(Case& h, int ordinal) {
-  CUcontext primary = nullptr;
-  CU(cuDevicePrimaryCtxRetain(&primary, h.device(ordinal)));
-  h.own_primary(h.device(ordinal));
-  return primary;
 }
 // A context created on the device and left current, as cuCtxCreate leaves it.
 CUcontext created_context(Case& h, int ordinal = 0) {
@@ -42,62 +32,12 @@ CUcontext created_context(Case& h, int ordinal = 0) {
   return created;
 }
 
-// Zeroed pinned host words, mapped and pinned in every context (portable), released with the case.
-std::uint32_t* pinned_words(Case& h, std::size_t n) {
-  void* p = nullptr;
-  CU(cuMemHostAlloc(&p, n * 4, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-  h.own_host_memory(p, Owner::driver);
-  std::memset(p, 0, n * 4);
-  return static_cast<std::uint32_t*>(p);
-}
-// The address the current context's kernels use for mapped host memory.
-std::uint32_t* device_address(std::uint32_t* host) {
-  CUdeviceptr d = 0;
-  CU(cuMemHostGetDevicePointer(&d, host, 0));
-  return reinterpret_cast<std::uint32_t*>(d);
-}
-
-// Long enough for work that ignored what it waits on (a 1 MiB copy) to be done.
-constexpr auto kSettle = std::chrono::milliseconds(200);
-
-// Order proven without a race: hold(stream) queues wait_for_gate in the current context, so what
-// follows on that stream stays pending until open(). The destructor opens it too, so a case stopped
-// by a failed call never leaves work spinning; the kernel itself gives up after 10 s.
-class Gate {
- public:
-  explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
-  ~Gate() { open(); }
-  Gate(const Gate&) = delete;
-  Gate& operator=(const Gate&) = delete;
-  // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
-  // loading a kernel may synchronize the context, which would wait for the shut gate.
-  template <class... Kernel>
-  void hold(CUstream stream, Kernel... behind) {
-    cudaFuncAttributes attributes{};
-    (CUDA(cudaFuncGetAttributes(&attributes, behind)), ...);
-    wait_for_gate<<<1, 1, 0, stream>>>(device_address(words_), 10'000'000'000ull);
-    CUDA(cudaGetLastError());
-  }
-  void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
-
- private:
-  std::uint32_t* words_;
-};
-
-CTXSHARE_AXIS(StreamMadeBy, cudaStreamCreate, cuStreamCreate);
 CTXSHARE_AXIS(Switch, created_then_cudaSetDevice, primary_then_cuCtxSetCurrent);
 CTXSHARE_AXIS(Recorder, cuEventRecord, cudaEventRecord);
 CTXSHARE_AXIS(Waiter, cuStreamWaitEvent, cudaStreamWaitEvent);
 CTXSHARE_AXIS(ForeignUse, cudaMemcpyAsync, cudaMemsetAsync, kernel_launch);
 CTXSHARE_AXIS(RuntimeWait, cudaStreamQuery, cudaEventQuery, cudaStreamSynchronize, cudaEventSynchronize);
-CTXSHARE_AXIS(LaunchStream, stream_of_the_created_context, null_stream_with_it_current);
-
-struct SpecialStream {
-  const char* name;
-  CUstream stream;
-};
-const SpecialStream kSpecialStreams[] = {
-    {"null_stream", nullptr}, {"CU_STREAM_LEGACY", CU_STREAM_LEGACY}, {"CU_STREAM_PER_THREAD", CU_STREAM_PER_THREAD}};
+CTXSHARE_AXIS(LaunchInto, stream_of_the_created_context, null_stream_with_it_current);
 
 CUstream new_stream(Case& h, StreamMadeBy maker) {
   CUstream stream = nullptr;
@@ -201,9 +141,9 @@ CTXSHARE_CASE(switched_contexts, created_context_stream_waits_on_a_primary_event
                         "the consumer's stream; the wait, unlike the record, may cross contexts.",
                .timeout_s = 30, .axes = {axis<Waiter>()}}) {
   // SYCL's CUDA adapter refused waits on events of other contexts until it found the driver allows them.
-  const std::size_t bytes = kWords * 4;
+  const std::size_t bytes = kCopyWords * 4;
   CUDA(cudaSetDevice(0));
-  std::uint32_t* shared = pinned_words(h, kWords);  // portable: the created context copies from it
+  std::uint32_t* shared = pinned_words(h, kCopyWords);  // portable: the created context copies from it
   cudaStream_t producer = nullptr;
   CUDA(cudaStreamCreateWithFlags(&producer, cudaStreamNonBlocking));
   h.own_stream(producer, Owner::runtime);
@@ -213,7 +153,7 @@ CTXSHARE_CASE(switched_contexts, created_context_stream_waits_on_a_primary_event
   Gate gate(h);
   gate.hold(producer, fill_pattern);
   const std::uint32_t seed = h.random_words(1)[0];
-  fill_pattern<<<blocks_for(kWords), 256, 0, producer>>>(device_address(shared), seed, kWords);
+  fill_pattern<<<blocks_for(kCopyWords), 256, 0, producer>>>(device_address(shared), seed, kCopyWords);
   CUDA(cudaGetLastError());
   CUDA(cudaEventRecord(done, producer));
   created_context(h);  // the driver switches the thread
@@ -231,9 +171,9 @@ CTXSHARE_CASE(switched_contexts, created_context_stream_waits_on_a_primary_event
               CUDA_ERROR_NOT_READY);
   gate.open();
   CU(cuStreamSynchronize(consumer));
-  std::vector<std::uint32_t> seen(kWords);
+  std::vector<std::uint32_t> seen(kCopyWords);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(q), bytes, cudaMemcpyDeviceToHost));
-  h.expect_same_words("words copied in the created context after the primary's kernel", seen, pattern(seed, kWords));
+  h.expect_same_words("words copied in the created context after the primary's kernel", seen, pattern(seed, kCopyWords));
 }
 
 CTXSHARE_CASE(switched_contexts, runtime_work_on_a_created_context_stream_after_cudaSetDevice,
@@ -247,7 +187,7 @@ CTXSHARE_CASE(switched_contexts, runtime_work_on_a_created_context_stream_after_
                .timeout_s = 30, .axes = {axis<ForeignUse>()}}) {
   // PyCUDA made the context and the streams; CuPy or TensorRT then called cudaSetDevice and queued
   // their work on those streams: "invalid resource handle", or worse, work that went elsewhere.
-  const std::size_t bytes = kWords * 4;
+  const std::size_t bytes = kCopyWords * 4;
   const CUcontext created = created_context(h);
   CUstream stream = nullptr;
   CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
@@ -255,10 +195,10 @@ CTXSHARE_CASE(switched_contexts, runtime_work_on_a_created_context_stream_after_
   CUdeviceptr q = 0;
   CU(cuMemAlloc(&q, bytes));
   h.own_device_memory(q, bytes, Owner::driver);
-  const auto before = h.random_words(kWords);
+  const auto before = h.random_words(kCopyWords);
   CU(cuMemcpyHtoD(q, before.data(), bytes));
-  std::uint32_t* source = pinned_words(h, kWords);
-  const auto words = h.random_words(kWords);
+  std::uint32_t* source = pinned_words(h, kCopyWords);
+  const auto words = h.random_words(kCopyWords);
   std::memcpy(source, words.data(), bytes);
   CUDA(cudaSetDevice(0));
   const CUcontext primary = primary_of(h, 0);
@@ -274,19 +214,19 @@ CTXSHARE_CASE(switched_contexts, runtime_work_on_a_created_context_stream_after_
       break;
     case ForeignUse::cudaMemsetAsync:
       r = cudaMemsetAsync(reinterpret_cast<void*>(q), 0x5a, bytes, stream);
-      expected.assign(kWords, 0x5a5a5a5au);
+      expected.assign(kCopyWords, 0x5a5a5a5au);
       break;
     case ForeignUse::kernel_launch:
-      fill_pattern<<<blocks_for(kWords), 256, 0, stream>>>(reinterpret_cast<std::uint32_t*>(q), seed, kWords);
+      fill_pattern<<<blocks_for(kCopyWords), 256, 0, stream>>>(reinterpret_cast<std::uint32_t*>(q), seed, kCopyWords);
       r = cudaGetLastError();
-      expected = pattern(seed, kWords);
+      expected = pattern(seed, kCopyWords);
       break;
   }
   h.observe_result("the runtime call on the created context's stream with the primary current", r);
   h.observe("the current context after it", name_of(current_context(), created, primary));
   CU(cuCtxSetCurrent(created));
   h.observe_result("cuStreamSynchronize of the stream in its own context", cuStreamSynchronize(stream));
-  std::vector<std::uint32_t> seen(kWords);
+  std::vector<std::uint32_t> seen(kCopyWords);
   CU(cuMemcpyDtoH(seen.data(), q, bytes));
   // An honest answer: accepted, the work is in the memory; refused, nothing was written.
   h.expect_same_words(r == cudaSuccess ? "the created context's memory after accepted work" : "its memory after refused work",
@@ -385,7 +325,7 @@ CTXSHARE_CASE(switched_contexts, primary_function_launched_into_a_created_contex
                .verdict = Verdict::hazard, .labels = {"real-world"},
                .avoid = "Get function handles in the context that will launch them (cudaGetFuncBySymbol after the switch, "
                         "or context-independent CUkernel handles), never carry a CUfunction across contexts.",
-               .timeout_s = 30, .axes = {axis<LaunchStream>()}}) {
+               .timeout_s = 30, .axes = {axis<LaunchInto>()}}) {
   // IREE and TensorFlow in one process: a function handle from one context launched while the
   // other's context was current, "CUDA_ERROR_INVALID_HANDLE from cuLaunchKernel".
   CUDA(cudaSetDevice(0));
@@ -395,25 +335,25 @@ CTXSHARE_CASE(switched_contexts, primary_function_launched_into_a_created_contex
   CUstream stream = nullptr;
   CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
   h.own_stream(stream, Owner::driver);
-  const std::size_t bytes = kWords * 4;
+  const std::size_t bytes = kCopyWords * 4;
   CUdeviceptr q = 0;
   CU(cuMemAlloc(&q, bytes));
   h.own_device_memory(q, bytes, Owner::driver);
-  const auto before = h.random_words(kWords);
+  const auto before = h.random_words(kCopyWords);
   CU(cuMemcpyHtoD(q, before.data(), bytes));
   std::uint32_t seed = h.random_words(1)[0];
-  std::size_t count = kWords;
+  std::size_t count = kCopyWords;
   void* args[] = {&q, &seed, &count};
-  const CUstream on = h.param<LaunchStream>() == LaunchStream::stream_of_the_created_context ? stream : nullptr;
+  const CUstream on = h.param<LaunchInto>() == LaunchInto::stream_of_the_created_context ? stream : nullptr;
   const CUresult launched = h.observe_result(
       "cuLaunchKernel of the primary's function with the created context current",
-      cuLaunchKernel(static_cast<CUfunction>(function), blocks_for(kWords), 1, 1, 256, 1, 1, 0, on, args, nullptr));
+      cuLaunchKernel(static_cast<CUfunction>(function), blocks_for(kCopyWords), 1, 1, 256, 1, 1, 0, on, args, nullptr));
   h.observe_result("cuCtxSynchronize of the created context after it", cuCtxSynchronize());
-  std::vector<std::uint32_t> seen(kWords);
+  std::vector<std::uint32_t> seen(kCopyWords);
   CU(cuMemcpyDtoH(seen.data(), q, bytes));
   h.expect_same_words(launched == CUDA_SUCCESS ? "the created context's memory after a launch that succeeded"
                                                : "its memory after a refused launch",
-                      seen, launched == CUDA_SUCCESS ? pattern(seed, kWords) : before);
+                      seen, launched == CUDA_SUCCESS ? pattern(seed, kCopyWords) : before);
 }
 
 CTXSHARE_CASE(switched_contexts, cudaStreamGetDevice_of_a_device_1_stream_after_cudaSetDevice_0,

@@ -143,7 +143,7 @@ CTXSHARE_CASE(teardown, cublasDestroy_from_an_exit_handler,
 }
 
 namespace {
-CTXSHARE_AXIS(ContextEnd, cuCtxDestroy, cudaDeviceReset, cuDevicePrimaryCtxReset);
+CTXSHARE_AXIS(EndedBy, cuCtxDestroy, cudaDeviceReset, cuDevicePrimaryCtxReset);
 }  // namespace
 
 CTXSHARE_CASE(teardown, cublasDestroy_after_its_context_ended,
@@ -155,16 +155,16 @@ CTXSHARE_CASE(teardown, cublasDestroy_after_its_context_ended,
                .avoid = "Destroy a library handle before the context it was created in ends (cuCtxDestroy, "
                         "cudaDeviceReset, cuDevicePrimaryCtxReset), and create a new handle after a reset; key cached "
                         "handles by context, not by device.",
-               .timeout_s = 20, .axes = {axis<ContextEnd>()}}) {
+               .timeout_s = 20, .axes = {axis<EndedBy>()}}) {
   CUcontext created = nullptr;
-  if (h.param<ContextEnd>() == ContextEnd::cuCtxDestroy) CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
+  if (h.param<EndedBy>() == EndedBy::cuCtxDestroy) CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
   else CUDA(cudaSetDevice(0));
   cublasHandle_t handle = nullptr;
   CUBLAS(cublasCreate(&handle));  // in the context current now
-  switch (h.param<ContextEnd>()) {
-    case ContextEnd::cuCtxDestroy: CU(cuCtxDestroy(created)); break;
-    case ContextEnd::cudaDeviceReset: CUDA(cudaDeviceReset()); break;
-    case ContextEnd::cuDevicePrimaryCtxReset: CU(cuDevicePrimaryCtxReset(h.device(0))); break;
+  switch (h.param<EndedBy>()) {
+    case EndedBy::cuCtxDestroy: CU(cuCtxDestroy(created)); break;
+    case EndedBy::cudaDeviceReset: CUDA(cudaDeviceReset()); break;
+    case EndedBy::cuDevicePrimaryCtxReset: CU(cuDevicePrimaryCtxReset(h.device(0))); break;
   }
   h.observe("cublasDestroy of a handle whose context ended", describe(cublasDestroy(handle)));
   h.observe_result("cudaGetLastError afterwards", cudaGetLastError());

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -14,8 +15,6 @@ namespace ctxshare {
 __device__ std::uint32_t threads_value;
 
 namespace {
-constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
-
 // Runs fn on `count` threads at once and joins them; each gets its index.
 template <class Fn>
 void on_threads(Case& h, int count, Fn fn) {

@@ -18,7 +18,8 @@ const SourceFiles::value_type* source_of(const CaseDef& def) {
 }
 
 // repro.cu: the case's family text with only this case left, and a main that runs it.
-std::string repro_source(const CaseDef& def, const std::string& family_text, bool kernels) {
+// support: cases/support.cuh where the family includes it (empty otherwise), written in before the case.
+std::string repro_source(const CaseDef& def, const std::string& family_text, bool kernels, const std::string& support) {
   std::string cu = "// Reproducer of the ctxshare case " + def.id + ", exported by `ctxshare repro`.\n"
                    "// The case below is the suite's own source; ctxshare_case_layer.h is the suite's case layer (the\n"
                    "// object `h`, its checks, the traced cu* and cuda* names, driver loading), exported verbatim, so\n"
@@ -27,6 +28,7 @@ std::string repro_source(const CaseDef& def, const std::string& family_text, boo
   for (const auto& c : def.spec.claims) cu += c + " ";
   cu += "\n// Source followed: " + def.spec.source + "\n#include \"ctxshare_case_layer.h\"\n";
   if (kernels) cu += "#include \"kernels.cuh\"\n";
+  if (!support.empty()) cu += "// cases/support.cuh: what several families of the suite share.\n" + without_project_includes(support);
   cu += without_project_includes(only_case(family_text, def.name));
   cu += "\nint main() { return ctxshare::reproduce(\"" + def.id + "\"); }\n";
   return cu;
@@ -172,9 +174,10 @@ std::string export_repro(const CaseDef& def, const std::string& dir, const nlohm
   fs::create_directories(dir, ec);
   if (ec) return dir + ": " + ec.message();
 
-  const bool kernels = text.find("#include \"cases/kernels.cuh\"") != std::string::npos;
+  const bool support = text.find("#include \"cases/support.cuh\"") != std::string::npos;
+  const bool kernels = support || text.find("#include \"cases/kernels.cuh\"") != std::string::npos;
   std::vector<std::pair<std::string, std::string>> files = {
-      {"repro.cu", repro_source(def, text, kernels)},
+      {"repro.cu", repro_source(def, text, kernels, support ? sources.at("cases/support.cuh") : std::string())},
       {"ctxshare_case_layer.h", "// The ctxshare case layer, exported verbatim from the suite by `ctxshare repro` (" CTXSHARE_VARIANT
                                 "): each file\n// under its marker, without its project includes.\n#pragma once\n" + layer}};
   if (kernels) {
