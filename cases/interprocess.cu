@@ -554,6 +554,50 @@ CTXSHARE_CASE(interprocess, event_handle_opened_through_the_other_api,
   h.observe("what the peer said after opening it", answer.value_or("nothing"));
 }
 
+// Records an interprocess event on work that is done, exports it and exits.
+CTXSHARE_PEER(interprocess, export_event_and_exit) {
+  CUDA(cudaSetDevice(0));
+  cudaEvent_t event = nullptr;
+  CUDA(cudaEventCreateWithFlags(&event, cudaEventInterprocess | cudaEventDisableTiming));  // the exit releases it
+  CUDA(cudaEventRecord(event, nullptr));
+  CUDA(cudaEventSynchronize(event));
+  cudaIpcEventHandle_t handle{};
+  CUDA(cudaIpcGetEventHandle(&handle, event));
+  h.tell_case(std::string(reinterpret_cast<const char*>(&handle), sizeof handle));
+}
+
+CTXSHARE_CASE(interprocess, event_handle_opened_after_the_exporter_exited,
+              {.claims = {"IPC-EVENT"},
+               .source = std::string("pytorch/pytorch#15974; pytorch/pytorch#114588 - ") + kIpcEventDocs +
+                         " (\"performing operations on the imported event after the exported event has been freed ... undefined\")",
+               .verdict = Verdict::hazard, .labels = {"real-world"},
+               .avoid = "Keep the exporting process and its event alive until every importer has destroyed its copy; "
+                        "PyTorch found that otherwise synchronizing can block forever.",
+               .timeout_s = 20, .axes = {axis<Api>()}}) {
+  CUDA(cudaSetDevice(0));
+  Peer peer(h, "export_event_and_exit", "");
+  const auto handle = peer.receive();
+  peer.wait();
+  if (!handle || handle->size() != 64) return h.observe("the exporter sent a handle", false);
+  if (h.param<Api>() == Api::driver) {
+    CUipcEventHandle ipc{};
+    std::memcpy(&ipc, handle->data(), 64);
+    CUevent event = nullptr;
+    if (h.observe_result("cuIpcOpenEventHandle after the exporter exited", cuIpcOpenEventHandle(&event, ipc)) != CUDA_SUCCESS) return;
+    h.observe_result("cuEventQuery of it", cuEventQuery(event));
+    h.observe_result("cuEventSynchronize of it", cuEventSynchronize(event));  // a hang here is the finding
+    h.observe_result("cuEventDestroy of it", cuEventDestroy(event));
+  } else {
+    cudaIpcEventHandle_t ipc{};
+    std::memcpy(&ipc, handle->data(), 64);
+    cudaEvent_t event = nullptr;
+    if (h.observe_result("cudaIpcOpenEventHandle after the exporter exited", cudaIpcOpenEventHandle(&event, ipc)) != cudaSuccess) return;
+    h.observe_result("cudaEventQuery of it", cudaEventQuery(event));
+    h.observe_result("cudaEventSynchronize of it", cudaEventSynchronize(event));
+    h.observe_result("cudaEventDestroy of it", cudaEventDestroy(event));
+  }
+}
+
 CTXSHARE_CASE(interprocess, event_without_the_interprocess_flag_has_no_handle,
               {.claims = {"IPC-EVENT"},
                .source = std::string("ROCm/hip#2882; pytorch/pytorch#15974 - ") + kIpcEventDocs +

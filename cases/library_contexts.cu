@@ -622,6 +622,41 @@ CTXSHARE_CASE(library_contexts, cusolver_handle_used_after_its_context_is_gone,
 #endif
 }
 
+// ---- cuBLAS: the libraries family runs it on driver contexts; here a handle outlives its context.
+
+CTXSHARE_CASE(library_contexts, cublas_handle_used_after_its_context_is_gone,
+              {.claims = {"RT-RESET", "SEED-LIBRARY"},
+               .source = "torch/cutorch#121; ginkgo-project/ginkgo#256; Cytnx-dev/Cytnx#1161 - cublas_v2.h: cublasSaxpy, "
+                         "cublasDestroy; cuda.h: cuCtxDestroy; cuda_runtime_api.h: cudaDeviceReset (what becomes of a handle "
+                         "is not said)",
+               .verdict = Verdict::hazard, .needs = {.libraries = {"cublas"}}, .labels = {"real-world"},
+               .avoid = "Recreate cuBLAS handles after cudaDeviceReset (cutorch does, for the device reset) and destroy "
+                        "them before destroying their context.",
+               .timeout_s = 30, .axes = {axis<ContextGone>()}}) {
+  // Ginkgo found cudaDeviceReset corrupting its cuBLAS handles; cutorch recreates them after a reset.
+  const ContextGone how = h.param<ContextGone>();
+  const CUcontext ctx = doomed_context(h, how);
+  cublasHandle_t handle = nullptr;
+  CUBLAS(cublasCreate(&handle));
+  end_context(h, how, ctx);
+  CUDA(cudaSetDevice(0));
+  const auto x = small_integers(h, kDense, 100);
+  const std::vector<float> zeros(kDense, 0.0f);
+  const CUdeviceptr dx = device_copy(h, x.data(), kDense * 4), dy = device_copy(h, zeros.data(), kDense * 4);
+  const float two = 2;
+  const cublasStatus_t status = cublasSaxpy(handle, kDense, &two, reinterpret_cast<float*>(dx), 1, reinterpret_cast<float*>(dy), 1);
+  h.observe("cublasSaxpy with a handle whose context is gone", status_name(status));
+  h.observe_result("cudaDeviceSynchronize after it", cudaDeviceSynchronize());
+  std::vector<float> seen(kDense), expected(zeros);
+  CU(cuMemcpyDtoH(seen.data(), dy, kDense * 4));
+  if (status == CUBLAS_STATUS_SUCCESS)
+    for (int i = 0; i < kDense; ++i) expected[i] = 2 * x[i];
+  h.expect(seen == expected, FindingKind::data_mismatch,
+           status == CUBLAS_STATUS_SUCCESS ? "cublasSaxpy succeeded: y must hold 2x" : "cublasSaxpy failed: y must be untouched",
+           {{"status", status_name(status)}});
+  h.observe("cublasDestroy of it", status_name(cublasDestroy(handle)));
+}
+
 // ---- nvJitLink: NVRTC's LTO IR linked into a cubin, loaded through either API.
 
 namespace {
