@@ -405,7 +405,7 @@ CTXSHARE_CASE(interprocess, mapping_in_a_peer_after_the_exporter_resets,
                .verdict = Verdict::hazard, .labels = {"real-world"},
                .avoid = "Have importers close their mappings (and say so) before the exporter frees, resets or destroys "
                         "the context of the exported memory.",
-               .timeout_s = 40, .axes = {axis<ExporterEnd>()}}) {
+               .timeout_s = 30, .axes = {axis<ExporterEnd>()}}) {
   const bool reset = h.param<ExporterEnd>() == ExporterEnd::cudaDeviceReset;
   const auto words = h.random_words(kWords);
   const CUdeviceptr p = exported_memory(h, reset ? Api::runtime : Api::driver,
@@ -432,7 +432,7 @@ CTXSHARE_CASE(interprocess, mapping_in_a_peer_after_the_exporter_resets,
 
 namespace {
 // Shut until the case opens it: a kernel on `stream` spins on pinned host memory, so what is recorded
-// behind it stays pending however long the peer takes (the kernel gives up after 20 s).
+// behind it stays pending however long the peer takes (the kernel gives up after 12 s).
 struct Gate {
   std::uint32_t* words = nullptr;
   Gate(Case& h, CUstream stream) {
@@ -443,7 +443,7 @@ struct Gate {
     std::memset(words, 0, 8);
     CUdeviceptr d = 0;
     CU(cuMemHostGetDevicePointer(&d, p, 0));
-    wait_for_gate<<<1, 1, 0, stream>>>(reinterpret_cast<volatile std::uint32_t*>(d), 20'000'000'000ull);
+    wait_for_gate<<<1, 1, 0, stream>>>(reinterpret_cast<volatile std::uint32_t*>(d), 12'000'000'000ull);
     CUDA(cudaGetLastError());
   }
   ~Gate() { open(); }
@@ -511,7 +511,7 @@ PeerEnd share_event(Case& h, Api api, Api opener, bool strict, std::optional<std
     CU(cuIpcGetEventHandle(&handle, event));
     order = order_bytes(handle, opener, strict);
   }
-  Peer peer(h, "wait_on_event", order);
+  Peer peer(h, "wait_on_event", order, {.timeout_s = 15});
   *answer = peer.receive();
   gate.open();
   peer.send("open");
@@ -529,7 +529,7 @@ CTXSHARE_CASE(interprocess, event_handle_orders_work_across_processes,
                .labels = {"real-world"},
                .avoid = "Create the event with the interprocess and disable-timing flags, open its handle in another "
                         "process only, and keep the exported event alive while the importer uses it.",
-               .timeout_s = 40, .axes = {axis<Api>()}}) {
+               .timeout_s = 30, .axes = {axis<Api>()}}) {
   // The peer's checks (pending while the gate holds, done after) come back as its findings.
   std::optional<std::string> answer;
   const PeerEnd end = share_event(h, h.param<Api>(), h.param<Api>(), true, &answer);
@@ -547,7 +547,7 @@ CTXSHARE_CASE(interprocess, event_handle_opened_through_the_other_api,
                          " (cudaIpcEventHandle_t and CUipcEventHandle are both 64 opaque bytes; that they interchange is not said)",
                .verdict = Verdict::hazard, .labels = {"real-world"},
                .avoid = "Open an event handle through the API that exported it.",
-               .timeout_s = 40, .axes = {axis<CrossedEventApis>()}}) {
+               .timeout_s = 30, .axes = {axis<CrossedEventApis>()}}) {
   const bool runtime_export = h.param<CrossedEventApis>() == CrossedEventApis::cudaIpcGetEventHandle_to_cuIpcOpenEventHandle;
   std::optional<std::string> answer;
   share_event(h, runtime_export ? Api::runtime : Api::driver, runtime_export ? Api::driver : Api::runtime, false, &answer);
@@ -575,7 +575,7 @@ CTXSHARE_CASE(interprocess, event_handle_opened_after_the_exporter_exited,
                         "PyTorch found that otherwise synchronizing can block forever.",
                .timeout_s = 20, .axes = {axis<Api>()}}) {
   CUDA(cudaSetDevice(0));
-  Peer peer(h, "export_event_and_exit", "");
+  Peer peer(h, "export_event_and_exit", "", {.timeout_s = 10});
   const auto handle = peer.receive();
   peer.wait();
   if (!handle || handle->size() != 64) return h.observe("the exporter sent a handle", false);

@@ -708,7 +708,7 @@ CTXSHARE_CASE(library_contexts, nvjitlink_cubin_launches_through_either_api,
                .needs = {.libraries = {"nvrtc", "nvjitlink"}}, .labels = {"real-world"},
                .avoid = "Link with the nvJitLink of the toolkit the NVRTC came from, for the device's own sm, and load the "
                         "cubin with the context that will launch it current.",
-               .timeout_s = 60, .axes = {axis<CubinLoader>()}}) {
+               .timeout_s = 30, .axes = {axis<CubinLoader>()}}) {
 #if CTXSHARE_HAS_NVJITLINK
   // jitify, numba-cuda and cuVS moved from the driver's cuLink* to nvJitLink; the cubin it makes
   // must load and run like NVRTC's, here in the primary context the runtime uses.
