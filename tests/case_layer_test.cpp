@@ -108,6 +108,28 @@ TEST(AtExit, AFindingAtExitFailsTheCaseAndACrashThereIsACrashInItsCall) {
   EXPECT_NE(crashed["reason"].get<std::string>().find("during cuCrashingCallAtExit"), std::string::npos) << crashed["reason"];
 }
 
+TEST(Peer, ItsObservationsCallsAndEndComeBackToTheCase) {
+  const json c = run_one("selftest.runs_a_peer");
+  EXPECT_EQ(c["outcome"], "passed") << c.dump(2);
+  const json& seen = c["observations"];
+  EXPECT_EQ(seen["peer echo: input"], "ab") << seen;
+  EXPECT_EQ(seen["peer echo: ended"], "exited 0") << seen;
+  EXPECT_EQ(seen["peer crashes: ended"], "killed by signal 11 (SIGSEGV) during cuPeerCrashingCall") << seen;
+  EXPECT_EQ(seen["peer hangs: ended"], "hung: killed at its deadline during cuPeerHangingCall") << seen;
+  bool relayed = false;
+  for (const auto& e : c["trace"])
+    if (e.value("fn", "") == "cuPeerCall") relayed = e.value("by", "") == "peer" && e.value("peer", "") == "echo" && e.contains("res");
+  EXPECT_TRUE(relayed) << "the peer's call is in the case's trace, marked as the peer's, with its result: " << c["trace"];
+}
+
+TEST(Peer, AFindingOfThePeerIsAFindingOfTheCase) {
+  const json c = run_one("selftest.peer_finding_fails_the_case");
+  EXPECT_EQ(c["outcome"], "failed") << c.dump(2);
+  ASSERT_EQ(c["findings"].size(), 1u) << c["findings"];
+  EXPECT_EQ(c["findings"][0]["kind"], "mismatch");
+  EXPECT_EQ(c["findings"][0]["message"], "peer finds: the peer's answer") << c["findings"];
+}
+
 TEST(Reproducer, CarriesTheHarnesssCaseLayerVerbatim) {
   TempDir tmp;
   const Ran r = run({kSelftest, "repro", "selftest.records_mismatch", "--out", tmp.file("r")});

@@ -191,4 +191,43 @@ CTXSHARE_CASE(selftest, sleeps_alone, {.claims = {"SELFTEST"}, .source = "harnes
   h.observe("end", wall_clock());
 }
 
+// Peers (harness/case/peer.h): a second process of this binary, whose observations, calls, findings
+// and end come back to the case.
+CTXSHARE_PEER(selftest, echo) {
+  CU(fake_call("cuPeerCall"));
+  h.observe("input", h.peer_input());
+  h.tell_case("echo:" + h.peer_input());
+  h.tell_case("got:" + h.wait_for_case());
+}
+
+CTXSHARE_PEER(selftest, crashes) {
+  trace::Call crashing(trace::Api::driver, "cuPeerCrashingCall");
+  raise(SIGSEGV);
+}
+
+CTXSHARE_PEER(selftest, hangs) {
+  trace::Call hanging(trace::Api::driver, "cuPeerHangingCall");
+  for (;;) pause();
+}
+
+CTXSHARE_PEER(selftest, finds) { h.expect_eq("the peer's answer", 41, 42); }
+
+CTXSHARE_CASE(selftest, runs_a_peer, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu, .timeout_s = 30}) {
+  Peer peer(h, "echo", "ab");
+  h.expect_eq("the peer's first message", peer.receive().value_or("none"), std::string("echo:ab"));
+  peer.send("go");
+  h.expect_eq("the peer's answer to the case's message", peer.receive().value_or("none"), std::string("got:go"));
+  h.expect_eq("a message after its last", peer.receive().value_or("none"), std::string("none"));
+  h.expect(peer.wait().clean, FindingKind::mismatch, "the echoing peer ended cleanly");
+  Peer crashing(h, "crashes", "");
+  h.expect_eq("the signal that ended the crashing peer", crashing.wait().signal, SIGSEGV);
+  Peer hanging(h, "hangs", "", {.timeout_s = 1});
+  h.expect(hanging.wait().hung, FindingKind::mismatch, "the hanging peer was killed at its deadline");
+}
+
+CTXSHARE_CASE(selftest, peer_finding_fails_the_case, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  Peer peer(h, "finds", "");
+  peer.wait();
+}
+
 }  // namespace ctxshare

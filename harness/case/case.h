@@ -11,6 +11,7 @@
 
 #include "harness/case/checks.h"
 #include "harness/case/ledger.h"
+#include "harness/case/peer.h"
 #include "harness/case/resources.h"
 #include "harness/cuda/driver_api.h"
 #include "harness/cuda/libraries.h"
@@ -108,6 +109,14 @@ class Case {
   std::string compile(const char* source, const char* name, bool cubin);
   // The driver's own entry point, as cuGetProcAddress gives it for an ABI version (traced).
   void* driver_entry_point(const char* symbol, int version, cuuint64_t flags = CU_GET_PROC_ADDRESS_DEFAULT);
+
+  // In a peer process (peer.h): what the case handed it, a message to the case, the case's next
+  // message (empty once the case has stopped listening), and the descriptor the case passed on (-1
+  // for none).
+  const std::string& peer_input() const;
+  void tell_case(std::string_view message);
+  std::string wait_for_case();
+  int peer_fd() const;
 
   // For run_case: validate, judge what was left behind, release.
   void finish();

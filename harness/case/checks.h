@@ -59,6 +59,16 @@ CUresult require(CUresult r, const char* expr, const char* file, int line);
 cudaError_t require(cudaError_t r, const char* expr, const char* file, int line);
 cublasStatus_t require(cublasStatus_t s, const char* expr, const char* file, int line);
 nvrtcResult require(nvrtcResult r, const char* expr, const char* file, int line);
+// A library status that must be success, 0 in each (cuFFT, cuRAND, cuSPARSE, cuSOLVER, nvJitLink);
+// its name comes from status_name() (harness/cuda/libraries.h).
+template <class Status>
+  requires std::is_enum_v<Status>
+Status require_status(Status s, const std::string& name, const char* expr, const char* file, int line) {
+  if (static_cast<int>(s) == 0) return s;
+  record_finding(FindingKind::unexpected_error, std::string(expr) + " returned " + name,
+                 {{"call", expr}, {"observed", name}}, file, line);
+  throw Stop{};
+}
 bool expect_error(CUresult expected, CUresult r, const char* expr, const char* file, int line);
 bool expect_error(cudaError_t expected, cudaError_t r, const char* expr, const char* file, int line);
 
@@ -68,5 +78,10 @@ bool expect_error(cudaError_t expected, cudaError_t r, const char* expr, const c
 #define CUDA(...) ::ctxshare::require((__VA_ARGS__), #__VA_ARGS__, __FILE__, __LINE__)
 #define CUBLAS(...) ::ctxshare::require((__VA_ARGS__), #__VA_ARGS__, __FILE__, __LINE__)
 #define NVRTC(...) ::ctxshare::require((__VA_ARGS__), #__VA_ARGS__, __FILE__, __LINE__)
+#define LIB(...)                                                                                  \
+  [&](auto s_) {                                                                                  \
+    return ::ctxshare::require_status(s_, std::string(::ctxshare::status_name(s_)), #__VA_ARGS__, __FILE__, \
+                                      __LINE__);                                                  \
+  }(__VA_ARGS__)
 #define EXPECT_ERROR(expected, ...) \
   ::ctxshare::expect_error((expected), (__VA_ARGS__), #__VA_ARGS__, __FILE__, __LINE__)

@@ -2,8 +2,11 @@
 // before the body runs), its body, the end-of-case checks.
 #include <unistd.h>
 
+#include <cstdlib>
 #include <exception>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 
 #include "harness/case/case.h"
 
@@ -65,9 +68,34 @@ void guarded(const char* what, Fn&& fn, std::string* skipped) {
   }
 }
 
+// A peer process (peer.h): the case's needs, then its peer function instead of its body; every event
+// goes to the case that started it. Always exits 0: the case judges what it said.
+int run_peer(const CaseDef& def, const std::string& name) {
+  emit(Event::start, {{"case", def.id}, {"pid", static_cast<long long>(getpid())}, {"peer", name}});
+  std::string skipped = unmet_need(def.spec.needs);
+  if (!skipped.empty()) {
+    emit(Event::skip, {{"reason", skipped}});
+    return 0;
+  }
+  Case h(def);
+  const PeerBody body = find_peer(def.family, name);
+  guarded("the peer", [&] {
+    if (body == nullptr) throw std::logic_error(def.family + " has no peer '" + name + "'");
+    body(h);
+  }, &skipped);
+  guarded("releasing the peer's resources", [&] { h.finish(); }, &skipped);
+  if (!skipped.empty() && findings_recorded() == 0) {
+    emit(Event::skip, {{"reason", skipped}});
+    return 0;
+  }
+  emit(Event::end, {{"findings", findings_recorded()}, {"checks", checks_made()}});
+  return 0;
+}
+
 }  // namespace
 
 int run_case(const CaseDef& def) {
+  if (const std::optional<std::string> peer = take_peer_request()) std::exit(run_peer(def, *peer));
   emit(Event::start, {{"case", def.id}, {"pid", static_cast<long long>(getpid())}});
   std::string skipped = unmet_need(def.spec.needs);
   if (!skipped.empty()) {

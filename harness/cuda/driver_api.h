@@ -65,7 +65,10 @@ namespace ctxshare {
   X(cuTexObjectCreate, 5000) X(cuTexObjectDestroy, 5000) X(cuSurfObjectCreate, 5000)               \
   X(cuSurfObjectDestroy, 5000) X(cuMemcpyDtoD, 3020) X(cuMemcpyDtoDAsync, 3020)                    \
   X(cuMemsetD8Async, 3020) X(cuArrayGetDescriptor, 3020) X(cuStreamGetId, 12000)                   \
-  X(cuMemPoolGetAttribute, 11020) X(cuGraphExecUpdate, 12000)
+  X(cuMemPoolGetAttribute, 11020) X(cuGraphExecUpdate, 12000)                                   \
+  X(cuIpcGetMemHandle, 4010) X(cuIpcOpenMemHandle, 11000) X(cuIpcCloseMemHandle, 4010)           \
+  X(cuIpcGetEventHandle, 4010) X(cuIpcOpenEventHandle, 4010)                                     \
+  X(cuMemExportToShareableHandle, 10020) X(cuMemImportFromShareableHandle, 10020)
 
 // The functions whose default signature changed with CUDA 13: a build calls the ones its toolkit's
 // header names, as a program built with that toolkit does.

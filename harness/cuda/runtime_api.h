@@ -54,7 +54,9 @@ class RuntimeFunction {
   X(cudaMallocArray) X(cudaFreeArray) X(cudaMemcpy2DToArray) X(cudaMemcpy2DFromArray)                  \
   X(cudaCreateTextureObject) X(cudaDestroyTextureObject) X(cudaCreateSurfaceObject)                    \
   X(cudaDestroySurfaceObject) X(cudaDeviceFlushGPUDirectRDMAWrites) X(cudaCtxResetPersistingL2Cache)      \
-  X(cudaMemcpyPeer) X(cudaDeviceGetPCIBusId) X(cudaStreamGetId)
+  X(cudaMemcpyPeer) X(cudaDeviceGetPCIBusId) X(cudaStreamGetId) X(cudaIpcGetMemHandle)                \
+  X(cudaIpcOpenMemHandle) X(cudaIpcCloseMemHandle) X(cudaIpcGetEventHandle) X(cudaIpcOpenEventHandle)  \
+  X(cudaLibraryLoadData) X(cudaLibraryGetKernel) X(cudaLibraryUnload)
 
 #define CTXSHARE_DECLARE_RUNTIME_FUNCTION(fn)                                         \
   inline constexpr RuntimeFunction fn{#fn, [](auto&&... args) -> cudaError_t {        \

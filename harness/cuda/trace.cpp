@@ -56,6 +56,16 @@ void Call::finish(int code, const std::string& name, const char* note) {
   emit(Event::ret, std::move(ev));
 }
 
+std::uint64_t relay_call(const std::string& api, const std::string& fn, int tid, const std::string& peer) {
+  const std::uint64_t seq = ++g_seq;
+  emit(Event::call, {{"seq", seq}, {"api", api}, {"fn", fn}, {"tid", tid}, {"t", now()}, {"by", "peer"}, {"peer", peer}});
+  return seq;
+}
+
+void relay_return(std::uint64_t seq, long long code, const std::string& name, long long us) {
+  emit(Event::ret, {{"seq", seq}, {"res", code}, {"err", name}, {"us", us}});
+}
+
 LastCall last_call() { return t_last; }
 bool runtime_used() { return g_runtime_used; }
 

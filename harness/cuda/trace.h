@@ -42,6 +42,11 @@ class Call {
   double start_;
 };
 
+// A call another process of the case made (a peer, case/peer.h), entered in this trace under a
+// number of this trace, marked as that peer's; then its return.
+std::uint64_t relay_call(const std::string& api, const std::string& fn, int tid, const std::string& peer);
+void relay_return(std::uint64_t seq, long long code, const std::string& name, long long us);
+
 // The last call made on this thread: what CU()/CUDA() name in a finding.
 struct LastCall {
   const char* name = nullptr;

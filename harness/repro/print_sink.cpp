@@ -26,7 +26,7 @@ void print_event(Event event, const Value& fields) {
     case Event::call:
       // Calls the harness makes to check and release are shown apart from the case's own.
       std::printf("  [%s] thread %s %s%s ...", f("seq").c_str(), f("tid").c_str(), f("fn").c_str(),
-                  f("by") == "harness" ? " (harness)" : "");
+                  f("by") == "harness" ? " (harness)" : f("by") == "peer" ? (" (peer " + f("peer") + ")").c_str() : "");
       std::fflush(stdout);
       return;
     case Event::ret: std::printf(" %s\n", f("err").c_str()); return;

@@ -60,4 +60,10 @@ const char* to_string(FindingKind kind) {
   return "?";
 }
 
+std::optional<FindingKind> finding_kind_from_string(std::string_view s) {
+  for (int k = 0; k <= static_cast<int>(FindingKind::early_exit); ++k)
+    if (s == to_string(static_cast<FindingKind>(k))) return static_cast<FindingKind>(k);
+  return std::nullopt;
+}
+
 }  // namespace ctxshare

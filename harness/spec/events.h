@@ -47,6 +47,7 @@ enum class FindingKind {
   early_exit,          // the case process exited before the case finished
 };
 const char* to_string(FindingKind kind);
+std::optional<FindingKind> finding_kind_from_string(std::string_view s);
 
 // The seam: emit() hands each event to the sink the process installed (none: the event is dropped).
 // `fields` is an object; the sink adds the event's name.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace ctxshare {
 namespace {
@@ -151,6 +152,132 @@ void Value::write(std::string& out) const {
     }
   };
   std::visit(Writer{out}, v_);
+}
+
+namespace {
+
+// A recursive-descent reader of the JSON that Value::json() writes (and of any other JSON).
+struct JsonReader {
+  std::string_view text;
+  std::size_t at = 0;
+
+  void skip_space() {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) ++at;
+  }
+  bool take(char c) {
+    skip_space();
+    if (at < text.size() && text[at] == c) return ++at, true;
+    return false;
+  }
+  bool take_word(std::string_view word) {
+    if (text.substr(at, word.size()) != word) return false;
+    at += word.size();
+    return true;
+  }
+  static void append_utf8(std::string& out, unsigned code) {
+    if (code < 0x80) {
+      out.push_back(static_cast<char>(code));
+    } else if (code < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | code >> 6));
+      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xE0 | code >> 12));
+      out.push_back(static_cast<char>(0x80 | (code >> 6 & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+    }
+  }
+  std::optional<std::string> string() {
+    if (!take('"')) return std::nullopt;
+    std::string out;
+    while (at < text.size()) {
+      const char c = text[at++];
+      if (c == '"') return out;
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (at >= text.size()) return std::nullopt;
+      const char e = text[at++];
+      switch (e) {
+        case 'n': out.push_back('\n'); break;
+        case 't': out.push_back('\t'); break;
+        case 'r': out.push_back('\r'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'f': out.push_back('\f'); break;
+        case 'u': {
+          if (at + 4 > text.size()) return std::nullopt;
+          const std::string hex(text.substr(at, 4));
+          at += 4;
+          append_utf8(out, static_cast<unsigned>(std::strtoul(hex.c_str(), nullptr, 16)));
+          break;
+        }
+        default: out.push_back(e);
+      }
+    }
+    return std::nullopt;
+  }
+  std::optional<Value> number() {
+    const std::size_t from = at;
+    bool integral = true;
+    while (at < text.size() && std::string_view("+-0123456789.eE").find(text[at]) != std::string_view::npos) {
+      if (text[at] == '.' || text[at] == 'e' || text[at] == 'E') integral = false;
+      ++at;
+    }
+    const std::string digits(text.substr(from, at - from));
+    if (digits.empty()) return std::nullopt;
+    if (!integral) return Value(std::strtod(digits.c_str(), nullptr));
+    if (digits[0] == '-') return Value(std::strtoll(digits.c_str(), nullptr, 10));
+    const unsigned long long u = std::strtoull(digits.c_str(), nullptr, 10);
+    if (u <= 9223372036854775807ull) return Value(static_cast<long long>(u));
+    return Value(u);
+  }
+  std::optional<Value> value(int depth) {
+    skip_space();
+    if (at >= text.size() || depth > 64) return std::nullopt;
+    const char c = text[at];
+    if (c == '"') {
+      auto s = string();
+      return s ? std::optional<Value>(Value(std::move(*s))) : std::nullopt;
+    }
+    if (c == '[') {
+      ++at;
+      Value out = Value::array();
+      if (take(']')) return out;
+      do {
+        auto item = value(depth + 1);
+        if (!item) return std::nullopt;
+        out.push_back(std::move(*item));
+      } while (take(','));
+      return take(']') ? std::optional<Value>(std::move(out)) : std::nullopt;
+    }
+    if (c == '{') {
+      ++at;
+      Value out = Value::object();
+      if (take('}')) return out;
+      do {
+        auto key = string();
+        if (!key || !take(':')) return std::nullopt;
+        auto item = value(depth + 1);
+        if (!item) return std::nullopt;
+        out.set(std::move(*key), std::move(*item));
+      } while (take(','));
+      return take('}') ? std::optional<Value>(std::move(out)) : std::nullopt;
+    }
+    if (take_word("true")) return Value(true);
+    if (take_word("false")) return Value(false);
+    if (take_word("null")) return Value(nullptr);
+    return number();
+  }
+};
+
+}  // namespace
+
+std::optional<Value> Value::parse(std::string_view text) {
+  JsonReader reader{text};
+  auto v = reader.value(0);
+  reader.skip_space();
+  if (!v || reader.at != text.size()) return std::nullopt;
+  return v;
 }
 
 }  // namespace ctxshare

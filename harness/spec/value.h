@@ -10,6 +10,7 @@
 #include <concepts>
 #include <cstddef>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -60,6 +61,9 @@ class Value {
   std::string text() const;
   // Compact JSON; bytes that are not UTF-8 become U+FFFD.
   std::string json() const;
+  // The value of JSON text such as json() writes (a peer process's events, case/peer.h); nullopt
+  // when the text is not one JSON value.
+  static std::optional<Value> parse(std::string_view text);
 
   void push_back(Value item);                // on an array
   void set(std::string key, Value item);     // on an object: adds or replaces
