@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -430,27 +431,6 @@ CTXSHARE_CASE(interprocess, mapping_in_a_peer_after_the_exporter_resets,
 
 // ---- Events
 
-namespace {
-// Shut until the case opens it: a kernel on `stream` spins on pinned host memory, so what is recorded
-// behind it stays pending however long the peer takes (the kernel gives up after 12 s).
-struct Gate {
-  std::uint32_t* words = nullptr;
-  Gate(Case& h, CUstream stream) {
-    void* p = nullptr;
-    CU(cuMemHostAlloc(&p, 8, CU_MEMHOSTALLOC_DEVICEMAP | CU_MEMHOSTALLOC_PORTABLE));
-    h.own_host_memory(p, Owner::driver);
-    words = static_cast<std::uint32_t*>(p);
-    std::memset(words, 0, 8);
-    CUdeviceptr d = 0;
-    CU(cuMemHostGetDevicePointer(&d, p, 0));
-    wait_for_gate<<<1, 1, 0, stream>>>(reinterpret_cast<volatile std::uint32_t*>(d), 12'000'000'000ull);
-    CUDA(cudaGetLastError());
-  }
-  ~Gate() { open(); }
-  void open() { static_cast<volatile std::uint32_t*>(words)[0] = 1; }
-};
-}  // namespace
-
 // Opens the case's event; its query must find the case's work pending; once the case says the gate
 // is open, synchronizing on it must end, and a query then find it done.
 CTXSHARE_PEER(interprocess, wait_on_event) {
@@ -493,7 +473,8 @@ PeerEnd share_event(Case& h, Api api, Api opener, bool strict, std::optional<std
   CU(cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
   h.own_stream(stream, Owner::driver);
   std::string order;
-  Gate gate(h, stream);
+  Gate gate(h);
+  gate.hold(stream);
   if (api == Api::runtime) {
     cudaEvent_t event = nullptr;
     CUDA(cudaEventCreateWithFlags(&event, cudaEventInterprocess | cudaEventDisableTiming));
@@ -517,7 +498,7 @@ PeerEnd share_event(Case& h, Api api, Api opener, bool strict, std::optional<std
   peer.send("open");
   const PeerEnd end = peer.wait();
   CU(cuStreamSynchronize(stream));
-  const std::uint32_t gate_end = static_cast<volatile std::uint32_t*>(gate.words)[1];
+  const std::uint32_t gate_end = gate.kernel_end();
   h.expect_eq("the gate kernel saw the gate open (1), not giving up (2): the event was pending meanwhile", gate_end, 1u);
   return end;
 }

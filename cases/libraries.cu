@@ -2,6 +2,7 @@
 // with scikits.cuda that the seed thread vouches for: on the program's contexts and streams, with
 // results checked against the CPU.
 // Sources: shared/seed (SEED-LIBRARY); cuBLAS: cublasCreate, cublasSetStream, cublasSgemm.
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 #include "harness/cuda/libraries.h"
 
@@ -58,7 +59,6 @@ void own_handle(Case& h, cublasHandle_t handle) {
   h.defer("a cuBLAS handle", [handle] { return cublasDestroy(handle) == CUBLAS_STATUS_SUCCESS ? CUDA_SUCCESS : CUDA_ERROR_UNKNOWN; });
 }
 
-CTXSHARE_AXIS(HostContext, created_context, retained_primary);
 }  // namespace
 
 CTXSHARE_CASE(libraries, cublas_inside_a_driver_api_program,

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <thread>
 
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 #include "harness/cuda/libraries.h"
 
@@ -21,9 +22,7 @@ namespace ctxshare {
 
 namespace {
 
-constexpr const char* kInterop = "cuda_runtime_api.h, Interactions with the CUDA Driver API: Context Interoperability";
 
-CTXSHARE_AXIS(HostContext, created_context, retained_primary);
 // How the context a library handle was made in went away: a program's own created context destroyed,
 // or the primary context reset under a cache that keeps the handle.
 CTXSHARE_AXIS(ContextGone, created_context_destroyed, primary_reset);

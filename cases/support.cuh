@@ -52,6 +52,8 @@ class Gate {
     CUDA(cudaGetLastError());
   }
   void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
+  // What the kernel wrote when it ended: 1 it saw the gate open, 2 it gave up waiting, 0 not yet.
+  std::uint32_t kernel_end() const { return static_cast<volatile std::uint32_t*>(words_)[1]; }
 
  private:
   std::uint32_t* words_;
@@ -78,6 +80,8 @@ inline CUcontext current_context() {
   return current;
 }
 
+// Where a library's handle lives: a context the program created, or the primary it retained.
+CTXSHARE_AXIS(HostContext, created_context, retained_primary);
 // Which API made a stream, where a case does the same with either.
 CTXSHARE_AXIS(StreamMadeBy, cudaStreamCreate, cuStreamCreate);
 
