@@ -58,7 +58,9 @@ void expect_one(const Watched& w, const std::string& hazard, const std::string& 
   EXPECT_EQ(h.value("hazard", ""), hazard);
   EXPECT_EQ(h.value("case", ""), case_id);
   EXPECT_EQ(h.value("repro", ""), case_id.empty() ? "" : "ctxshare repro " + case_id + " --out repro-" + case_id);
-  if (!case_id.empty()) EXPECT_NE(w.ran.err.find("shown by: " + case_id), std::string::npos) << w.ran.err;
+  if (!case_id.empty()) {
+    EXPECT_NE(w.ran.err.find("shown by: " + case_id), std::string::npos) << w.ran.err;
+  }
 }
 
 TEST(Watch, ACleanProgramIsReportedCleanAndItsOutputIsUntouched) {
@@ -209,7 +211,9 @@ TEST(Watch, EveryCaseTheTableNamesExists) {
   for (const auto& t : ctxshare::watch::kHazardTexts) explained.insert(t.hazard);
   for (const auto& row : ctxshare::watch::kHazardTable) {
     const std::string id = row.case_id;
-    if (!id.empty()) EXPECT_TRUE(ids.count(id)) << row.hazard << " names an unknown case " << id;
+    if (!id.empty()) {
+      EXPECT_TRUE(ids.count(id)) << row.hazard << " names an unknown case " << id;
+    }
     EXPECT_TRUE(explained.count(row.hazard)) << row.hazard << " has no text";
     EXPECT_TRUE(std::string(row.level) == "error" || std::string(row.level) == "warning") << row.hazard;
   }
