@@ -23,6 +23,7 @@ struct RunArgs {
   bool require_gpu = false;  // or CTXSHARE_REQUIRE_GPU=1: a run where no case found a usable GPU fails
   double timeout_s = 0;
   int jobs = 0, reruns = 2, skip_exit_code = -1;  // jobs 0: chosen from the GPUs and cores (gpus.h)
+  bool watch = false;  // each case's process under the interposer of `ctxshare watch` (docs/watch.md)
 };
 // argv is recorded in the result file.
 int run_command(const RunArgs& a, const std::vector<std::string>& argv);
@@ -74,7 +75,8 @@ constexpr int kWatchFailOn = 97;
 int watch_command(const WatchArgs& a);
 // Scores a `ctxshare run --watch` result file: recall over hazard cases, false alarms over passing
 // conformance cases; exit 1 when any is missed or false.
-int score_watch_command(const std::string& path);
+// With json_path, the score as JSON there too.
+int score_watch_command(const std::string& path, const std::string& json_path);
 
 // The hidden commands a scheduling process re-executes: one case, the mixing benchmarks, the CUDA
 // environment, each in this process.
