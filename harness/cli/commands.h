@@ -63,6 +63,8 @@ struct BenchArgs {
   std::string case_id = "driver_first.retained_primary_made_current_is_the_threads_context", json_path, svg_dir;
   bool suite = false;                 // the suite figure instead of the mixing benchmarks
   std::vector<int> suite_jobs = {1, 4, 8, 16};
+  bool watch_cost = false;            // the launch loop bare and under `ctxshare watch`'s interposer instead
+  int watch_runs = 9, launches = 100000;
 };
 int bench_command(const BenchArgs& a);
 

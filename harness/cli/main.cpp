@@ -141,6 +141,10 @@ Command add_bench(CLI::App& app) {
       ->check(CLI::Range(1, 256))
       ->allow_extra_args(false)
       ->delimiter(',');
+  cmd->add_flag("--watch-cost", a->watch_cost,
+                "what `ctxshare watch` costs instead: the launch loop (watch/bench_launches.cu) bare and under the interposer, alternating; medians and their ratio");
+  cmd->add_option("--watch-runs", a->watch_runs, "processes of each kind for --watch-cost (default 9)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--launches", a->launches, "launches per loop for --watch-cost (default 100000)")->check(CLI::Range(1, 100000000));
   return {cmd, [a] { return bench_command(*a); }};
 }
 
