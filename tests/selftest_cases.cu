@@ -98,6 +98,21 @@ CTXSHARE_CASE(selftest, needs_a_gpu, {.claims = {"SELFTEST"}, .source = "harness
 
 CTXSHARE_CASE(selftest, needs_two_gpus, {.claims = {"SELFTEST"}, .source = "harness", .needs = {.devices = 2}}) {}
 
+// For `run --watch` without a GPU: against whatever driver loads (in the tests, the fake driver of
+// tests/watch/ behind the interposer), uses a stream of a context destroyed since, a hazard the
+// interposer reports. Skipped where no driver initializes.
+CTXSHARE_CASE(selftest, uses_a_stream_of_a_destroyed_context,
+              {.claims = {"SELFTEST"}, .source = "harness", .verdict = Verdict::hazard, .needs = kNoGpu}) {
+  const DriverInfo& driver = load_driver();
+  if (!driver.initialized) h.skip("no driver: " + driver.problem);
+  CUcontext created = nullptr;
+  CU(cuCtxCreate(&created, nullptr, 0, 0));
+  CUstream stream = nullptr;
+  CU(cuStreamCreate(&stream, CU_STREAM_DEFAULT));
+  CU(cuCtxDestroy(created));
+  h.observe_result("cuStreamQuery on a stream of the destroyed context", cuStreamQuery(stream));
+}
+
 // For the GPU spreading tests: one-device cases the scheduler hands a GPU each (they skip here).
 CTXSHARE_CASE(selftest, needs_one_gpu_each, {.claims = {"SELFTEST"}, .source = "harness", .axes = {axis<Sleeper>()}}) {}
 

@@ -1,6 +1,6 @@
 // The cost of `ctxshare watch` (docs/watch.md): N launches of an empty kernel through cuLaunchKernel
 // (exported symbol: the program's wrapper) and through the runtime's <<<>>> (whatever entry points the
-// runtime resolved), then a synchronize; prints one JSON line of seconds. watch/bench_watch.sh runs it
+// runtime resolved), then a synchronize; prints one JSON line of seconds. `ctxshare bench --watch-cost` runs it
 // with and without the interposer and prints the median ratio (target: within 1.2x).
 #include <cuda.h>
 #include <cuda_runtime.h>

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -214,6 +215,7 @@ struct ThreadState {
   int index = 0;
   long tid = 0;
   std::vector<StackEntry> stack;
+  bool runtime_switched = false;  // the runtime replaced a created context this thread had current
   std::array<Entry, 8> ring{};
   std::size_t calls = 0;
   ~ThreadState() { thread_ended(*this); }
@@ -225,6 +227,7 @@ struct ContextRecord {
   bool alive = true;          // created: not destroyed; primary: active
   bool primary = false;
   std::vector<char> endings;  // why each past generation ended: 'd' destroyed, 'r' reset
+  std::vector<std::string> enders;  // the call that ended each past generation ("runtime:cuDevicePrimaryCtxReset_v2")
   std::string stale_uses;     // the first stale use reported since it ended
 };
 
@@ -237,6 +240,8 @@ struct Object {
 struct Primary {
   CUcontext ctx = nullptr;
   std::map<std::string, int> retains;  // per component
+  std::set<std::string> ever_retained;  // components that retained it at least once
+  std::map<std::string, std::string> lost_to_reset;  // component -> the reset that dropped its retains, until it retains again
   int total() const {
     int n = 0;
     for (const auto& [who, count] : retains) n += count;
@@ -253,6 +258,7 @@ struct Model {
   std::map<CUdeviceptr, std::pair<std::size_t, Object>> memory;
   std::map<int, Primary> primaries;
   std::set<std::pair<std::string, void*>> reported;
+  std::atomic<bool> runtime_torn_down{false};  // the runtime released its last primary retain (its teardown at exit)
   std::string forked_from;  // in a forked child of an initialized parent: which component initialized it
   bool fork_reported = false;
 };
@@ -284,6 +290,8 @@ std::string component_of(const Call& c) {
   return std::string(origin_name(c.origin)) + "@" + object;
 }
 
+void after_runtime_teardown(const Call& c);
+
 Call begin_call(Origin origin, const char* function, void* caller) {
   Model& m = model();
   ThreadState& t = t_state;
@@ -297,7 +305,9 @@ Call begin_call(Origin origin, const char* function, void* caller) {
     }
   }
   t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, -1};
-  return Call{origin, function, caller, number, &t};
+  const Call c{origin, function, caller, number, &t};
+  if (m.runtime_torn_down) after_runtime_teardown(c);
+  return c;
 }
 
 void end_call(const Call& c, CUresult r) {
@@ -372,17 +382,19 @@ void check_object(const Call& c, const Object* o, const char* kind) {
   ContextRecord& r = record_of(o->ctx);
   if (r.generation == o->generation) return;
   const char ending = o->generation < r.endings.size() ? r.endings[o->generation] : 'd';
+  const std::string ender = o->generation < r.enders.size() ? r.enders[o->generation] : "?";
   const std::string use = c.label();
   if (ending == 'd') {
+    // "<use>/<maker>"; a second stale use of the same context, "<first use>+<use>/<maker>".
     std::string key = use;
     if (r.stale_uses.empty()) r.stale_uses = use;
     else if (r.stale_uses != use) key = r.stale_uses + "+" + use;
-    report(c, "object_of_destroyed_context", key,
+    report(c, "object_of_destroyed_context", key + "/" + o->made_by,
            std::string(kind) + " made by " + o->made_by + " in context " + pointer_text(o->ctx) +
                ", destroyed since, used by " + use);
   } else {
     const std::string when = r.alive ? "after_reinitialization" : "before_reinitialization";
-    report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when,
+    report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when + "/" + ender,
            std::string(kind) + " made by " + o->made_by + " in primary context " + pointer_text(o->ctx) +
                ", reset since (" + (r.alive ? "re-initialized" : "not re-initialized") + "), used by " + use);
   }
@@ -414,9 +426,17 @@ void check_stream_work(const Call& c, CUstream s) {
   check_object(c, o, "a stream");
   const CUcontext current = c.thread->current();
   if (current != nullptr && current != o->ctx && record_of(o->ctx).generation == o->generation)
-    report(c, "stream_of_another_context", c.label(),
+    report(c, "stream_of_another_context", c.label() + (c.thread->runtime_switched ? "/after_runtime_switch" : ""),
            "stream made by " + o->made_by + " in context " + pointer_text(o->ctx) + " used by " + c.label() +
                " while context " + pointer_text(current) + " is current");
+}
+
+// A driver call after the runtime's teardown: from an exit handler registered before the runtime
+// started (so run after its own), or from a static destructor.
+void after_runtime_teardown(const Call& c) {
+  std::lock_guard lock(model().mutex);
+  report(c, "call_after_runtime_teardown", c.label(),
+         c.label() + " after the runtime released its last retain of the primary context (its teardown at exit)");
 }
 
 void check_no_context(const Call& c, CUresult r) {
@@ -479,10 +499,12 @@ bool created_and_alive(CUcontext ctx) {
 // The runtime binding another context over a created one the thread had current.
 void check_runtime_switch(const Call& c, CUcontext next) {
   const CUcontext current = c.thread->current();
-  if (c.origin == Origin::runtime && next != current && created_and_alive(current))
+  if (c.origin == Origin::runtime && next != current && created_and_alive(current)) {
+    c.thread->runtime_switched = true;
     report(c, "runtime_switched_away_from_created_context", c.label(),
            "the runtime's " + std::string(c.function) + " replaced created context " + pointer_text(current) + " by " +
                pointer_text(next));
+  }
 }
 
 void context_created(const Call& c, CUcontext ctx) {
@@ -493,10 +515,12 @@ void context_created(const Call& c, CUcontext ctx) {
   note_current(*c.thread, ctx, true);
 }
 
-void context_ended(CUcontext ctx, char why) {
+void context_ended(CUcontext ctx, char why, const std::string& by) {
   ContextRecord& r = record_of(ctx);
   r.endings.resize(r.generation + 1, why);
   r.endings[r.generation] = why;
+  r.enders.resize(r.generation + 1, by);
+  r.enders[r.generation] = by;
   ++r.generation;
   r.alive = false;
   r.stale_uses.clear();
@@ -504,7 +528,7 @@ void context_ended(CUcontext ctx, char why) {
 
 void primary_ended(const Call& c, CUdevice dev) {
   Primary& p = model().primaries[dev];
-  if (p.ctx != nullptr) context_ended(p.ctx, 'r');
+  if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
   if (c.origin == Origin::runtime && created_and_alive(c.thread->current()))
     report(c, "runtime_reset_under_created_context", c.label(),
            "the runtime's " + std::string(c.function) + " ended device " + std::to_string(dev) +
@@ -526,11 +550,19 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
   std::lock_guard lock(m.mutex);
   check_forked(c);
   Primary& p = m.primaries[dev];
+  // "/never_retained": a component that never retained it; "/released_more_than_retained": one
+  // whose retains were all released already (primary_refcount).
+  const std::string why_none = p.lost_to_reset.count(me)     ? "/retain_lost_to_reset/" + p.lost_to_reset[me]
+                               : p.ever_retained.count(me) ? "/released_more_than_retained"
+                                                           : "/never_retained";
   if (mine == 0 && others > 0)
-    report(c, "primary_released_by_non_retainer", c.label(),
-           me + " released device " + std::to_string(dev) + "'s primary context, which it never retained, while " +
+    report(c, "primary_released_by_non_retainer", c.label() + why_none,
+           me + " released device " + std::to_string(dev) + "'s primary context, which it " +
+               (p.ever_retained.count(me) ? "had released as often as it retained" : "never retained") + ", while " +
                std::to_string(others) + " retain(s) of other components hold it");
   if (r != kSuccess) return r;
+  // The runtime lets go of its last retain only in its teardown at exit (cudaDeviceReset resets).
+  if (c.origin == Origin::runtime && mine == 1) m.runtime_torn_down = true;
   if (mine > 0) --p.retains[me];
   else  // the driver's one count went down: another component's reference is gone
     for (auto& [who, count] : p.retains)
@@ -560,6 +592,8 @@ CUresult do_reset(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
            me + " reset device " + std::to_string(dev) + "'s primary context while " + std::to_string(others) +
                " retain(s) of other components hold it");
   if (r != kSuccess) return r;
+  for (const auto& [who, count] : m.primaries[dev].retains)
+    if (count > 0) m.primaries[dev].lost_to_reset[who] = c.label();
   m.primaries[dev].retains.clear();
   primary_ended(c, dev);
   return r;
@@ -571,7 +605,7 @@ CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
   std::lock_guard lock(model().mutex);
   check_forked(c);
   if (r != kSuccess) return r;
-  context_ended(ctx, 'd');
+  context_ended(ctx, 'd', c.label());
   // "If ctx is current to the calling thread then ctx will also be popped" (cuCtxDestroy).
   auto& stack = c.thread->stack;
   if (!stack.empty() && stack.back().ctx == ctx) stack.pop_back();
@@ -664,6 +698,7 @@ CUresult use_event(const Call& c, CUevent e, CUresult r, bool erase = false) {
 }
 
 CUresult use_memory(const Call& c, CUdeviceptr p, CUresult r, CUstream work = nullptr, bool has_work = false) {
+  check_no_context(c, r);
   Uses u(c);
   u.memory.push_back(p);
   u.work_stream = work;
@@ -753,6 +788,8 @@ WRAPPER w_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
   Primary& p = model().primaries[dev];
   p.ctx = *ctx;
   ++p.retains[me];
+  p.ever_retained.insert(me);
+  p.lost_to_reset.erase(me);
   ContextRecord& record = record_of(*ctx);
   record.primary = true;
   if (!record.alive) record.alive = true;  // re-initialized: the old generation's objects stay stale

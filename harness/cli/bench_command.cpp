@@ -2,6 +2,7 @@
 
 #include "harness/cli/commands.h"
 #include "harness/reports/bench.h"
+#include "harness/reports/watch_bench.h"
 #include "harness/results/result_file.h"
 
 namespace ctxshare {
@@ -11,9 +12,12 @@ int bench_command(const BenchArgs& a) {
   if (def == nullptr) return bad_input("unknown case '" + a.case_id + "'");
   if (!a.json_path.empty())
     if (std::string why = check_writable(a.json_path); !why.empty()) return bad_input(why);
-  const nlohmann::json bench = a.suite ? run_suite_bench(a.suite_jobs) : run_bench(*def, {a.runs, a.repetitions});
+  const nlohmann::json bench = a.watch_cost ? run_watch_cost_bench({a.watch_runs, a.launches})
+                               : a.suite    ? run_suite_bench(a.suite_jobs)
+                                            : run_bench(*def, {a.runs, a.repetitions});
   if (bench.is_null()) return 1;
   print_bench(bench);
+  print_watch_cost(bench);
   if (!a.json_path.empty())
     if (std::string why = write_whole_file(a.json_path, bench.dump(1) + "\n"); !why.empty()) return bad_input(why);
   if (!a.svg_dir.empty())

@@ -23,6 +23,7 @@ struct RunArgs {
   bool require_gpu = false;  // or CTXSHARE_REQUIRE_GPU=1: a run where no case found a usable GPU fails
   double timeout_s = 0;
   int jobs = 0, reruns = 2, skip_exit_code = -1;  // jobs 0: chosen from the GPUs and cores (gpus.h)
+  bool watch = false;  // each case's process under the interposer of `ctxshare watch` (docs/watch.md)
 };
 // argv is recorded in the result file.
 int run_command(const RunArgs& a, const std::vector<std::string>& argv);
@@ -62,6 +63,8 @@ struct BenchArgs {
   std::string case_id = "driver_first.retained_primary_made_current_is_the_threads_context", json_path, svg_dir;
   bool suite = false;                 // the suite figure instead of the mixing benchmarks
   std::vector<int> suite_jobs = {1, 4, 8, 16};
+  bool watch_cost = false;            // the launch loop bare and under `ctxshare watch`'s interposer instead
+  int watch_runs = 9, launches = 100000;
 };
 int bench_command(const BenchArgs& a);
 
@@ -74,7 +77,8 @@ constexpr int kWatchFailOn = 97;
 int watch_command(const WatchArgs& a);
 // Scores a `ctxshare run --watch` result file: recall over hazard cases, false alarms over passing
 // conformance cases; exit 1 when any is missed or false.
-int score_watch_command(const std::string& path);
+// With json_path, the score as JSON there too.
+int score_watch_command(const std::string& path, const std::string& json_path);
 
 // The hidden commands a scheduling process re-executes: one case, the mixing benchmarks, the CUDA
 // environment, each in this process.

@@ -74,6 +74,8 @@ Command add_run(CLI::App& app, const std::vector<std::string>& argv) {
   cmd->add_option("--junit", a->junit_path, "write the results as JUnit XML (- for standard output)")->check(kOutputPath);
   cmd->add_flag("--require-gpu", a->require_gpu,
                 "fail the run when no case reached a usable GPU, with the reason (also CTXSHARE_REQUIRE_GPU=1): a GPU job on a machine without one is red, not green");
+  cmd->add_flag("--watch", a->watch,
+                "start each case's process under the interposer of `ctxshare watch`: its reports go into the result ('watch') and the console (docs/watch.md)");
   cmd->add_option("--skip-exit-code", a->skip_exit_code,
                   "exit with this code when every selected case was skipped (ctest's SKIP_RETURN_CODE)")
       ->check(CLI::Range(0, 255));
@@ -139,6 +141,10 @@ Command add_bench(CLI::App& app) {
       ->check(CLI::Range(1, 256))
       ->allow_extra_args(false)
       ->delimiter(',');
+  cmd->add_flag("--watch-cost", a->watch_cost,
+                "what `ctxshare watch` costs instead: the launch loop (watch/bench_launches.cu) bare and under the interposer, alternating; medians and their ratio");
+  cmd->add_option("--watch-runs", a->watch_runs, "processes of each kind for --watch-cost (default 9)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--launches", a->launches, "launches per loop for --watch-cost (default 100000)")->check(CLI::Range(1, 100000000));
   return {cmd, [a] { return bench_command(*a); }};
 }
 
@@ -152,10 +158,12 @@ Command add_watch(CLI::App& app) {
 }
 
 Command add_score_watch(CLI::App& app) {
-  auto [cmd, path] = subcommand<std::string>(app, "score-watch",
-                                             "score a `run --watch` result file: hazard cases reported with their own id, false alarms");
-  cmd->add_option("results", *path, "the result file, or a directory of <id>.result.json and <id>.watch.json (docs/watch.md)")->required();
-  return {cmd, [path] { return score_watch_command(*path); }};
+  auto [cmd, paths] = subcommand<std::pair<std::string, std::string>>(
+      app, "score-watch", "score a `run --watch` result file: hazard cases reported with their own id, false alarms");
+  cmd->add_option("results", paths->first, "the result file of `run --watch --json`, or a directory of <id>.result.json and <id>.watch.json (docs/watch.md)")
+      ->required();
+  cmd->add_option("--json", paths->second, "write the score as JSON")->check(kOutputPath);
+  return {cmd, [paths] { return score_watch_command(paths->first, paths->second); }};
 }
 
 // The hidden commands, run in child processes.

@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 #include "harness/cli/commands.h"
 #include "harness/reports/environment.h"
+#include "harness/reports/watch.h"
 #include "harness/results/console.h"
 #include "harness/results/junit.h"
 #include "harness/results/result_file.h"
@@ -79,6 +82,37 @@ int exit_status(const RunArgs& a, const std::vector<CaseResult>& results) {
                                                                                                                     : 1;
 }
 
+// `run --watch`: the interposer and the real driver each case's process starts with, and the folder
+// their reports go to (removed when the run ends: the reports are in the results). Empty, with the
+// reason in *why, when either cannot be found.
+class WatchSetup {
+ public:
+  bool prepare(RunOptions& options, std::string* why) {
+    const std::string interposer_dir = watch_driver_dir(why);
+    if (interposer_dir.empty()) return false;
+    const std::string real_driver = find_real_driver(interposer_dir, why);
+    if (real_driver.empty()) return false;
+    char root[] = "/tmp/ctxshare-run-watch-XXXXXX";
+    if (::mkdtemp(root) == nullptr) return *why = std::string("cannot make a directory in /tmp: ") + std::strerror(errno), false;
+    root_ = root;
+    options.watch_root = root_;
+    for (auto& [name, value] : watch_environment(interposer_dir, real_driver, root_))
+      if (name != "CTXSHARE_WATCH_OUT") options.watch_env.emplace_back(name, value);
+    options.read_watch = [](const std::string& dir) { return watch_of_case(dir); };
+    line_ = "ctxshare: watching each case's process: " + interposer_dir + "/libcuda.so.1 forwarding to " + real_driver + "\n";
+    return true;
+  }
+  const std::string& line() const { return line_; }
+  ~WatchSetup() {
+    if (root_.empty()) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+ private:
+  std::string root_, line_;
+};
+
 }  // namespace
 
 int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
@@ -86,12 +120,16 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   Expectations expectations;
   std::string baseline;
   if (std::string why = prepare(a, &selected, &expectations, &baseline); !why.empty()) return bad_input(why);
+  RunOptions options;
+  WatchSetup watch;
+  if (std::string why; a.watch && !watch.prepare(options, &why)) return bad_input("run --watch: " + why);
   if (is_stdout_path(a.json_path) || is_stdout_path(a.junit_path)) {
     // Standard output carries the document alone; the progress goes to standard error.
     set_stdout_for_data(dup(STDOUT_FILENO));
     dup2(STDERR_FILENO, STDOUT_FILENO);
   }
   std::printf("ctxshare: baseline %s\n", baseline.c_str());
+  std::fputs(watch.line().c_str(), stdout);
   RunRecord record;
   record.command = argv;
   // Cases that need one device are spread over the GPUs, one visible to each (docs/results.md). One
@@ -109,14 +147,19 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
     return record.environment;
   };
 
-  RunOptions options;
   options.jobs = jobs;
   options.gpus = gpus;
   options.timeout_s = a.timeout_s;
   options.reruns = a.reruns;
   options.expected = [&](const CaseResult& r) { return expectations.allows(r, env_for(r.id)); };
   options.judge = [&](CaseResult& r, const std::vector<CaseResult>& reruns) { expectations.judge(r, reruns, env_for(r.id)); };
-  options.on_result = [&](CaseResult& r, size_t done, size_t total) { print_result(r, done, total); };
+  options.on_result = [&](CaseResult& r, size_t done, size_t total) {
+    print_result(r, done, total);
+    if (a.watch) {
+      std::fputs(watch_console_line(r.watch).c_str(), stdout);
+      std::fflush(stdout);
+    }
+  };
   const auto start = std::chrono::steady_clock::now();
   const auto results = run_cases(selected, options);
   record.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

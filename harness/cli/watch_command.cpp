@@ -122,7 +122,7 @@ int watch_command(const WatchArgs& a) {
   return WEXITSTATUS(status);
 }
 
-int score_watch_command(const std::string& path) {
+int score_watch_command(const std::string& path, const std::string& json_path) {
   nlohmann::json results;
   if (std::filesystem::is_directory(path)) {
     results = results_of_watched_cases(path);
@@ -131,16 +131,16 @@ int score_watch_command(const std::string& path) {
     std::ifstream in(path);
     if (!in) return bad_input("cannot read " + path);
     results = nlohmann::json::parse(in, nullptr, false);
-    if (results.is_discarded() || !results.is_object()) return bad_input(path + ": not a result file");
+    if (results.is_discarded() || !results.is_object() || !results.contains("cases")) return bad_input(path + ": not a result file");
   }
   const auto score = score_watch_run(results);
-  std::printf("hazard cases reported with their own id: %d of %d\n", score["recalled"].get<int>(), score["hazard_cases"].get<int>());
-  for (const auto& m : score["missed"]) std::printf("  missed: %s (reported: %s)\n", m["id"].get<std::string>().c_str(), m["reported"].dump().c_str());
-  std::printf("passing conformance cases with a report naming another case (false alarms): %zu of %d\n",
-              score["false_alarms"].size(), score["conformance_passed"].get<int>());
-  for (const auto& f : score["false_alarms"]) std::printf("  false alarm: %s (reported: %s)\n", f["id"].get<std::string>().c_str(), f["reported"].dump().c_str());
-  if (!score["unwatched"].empty()) std::printf("cases without watch records (run without --watch?): %zu\n", score["unwatched"].size());
-  return score["missed"].empty() && score["false_alarms"].empty() ? 0 : 1;
+  std::fputs(format_watch_score(score).c_str(), stdout);
+  if (!json_path.empty()) {
+    std::ofstream out(json_path);
+    out << score.dump(2) << "\n";
+    if (!out) return bad_input("cannot write " + json_path);
+  }
+  return score.value("ok", false) ? 0 : 1;
 }
 
 }  // namespace ctxshare

@@ -179,7 +179,7 @@ nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
 void print_bench(const nlohmann::json& bench) {
   for (const auto& [group, rows] : bench.items()) {
     if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead" ||
-        group == "suite_ratio")
+        group == "suite_ratio" || group == "watch_cost_ratio" || group == "watch_check")
       continue;
     std::printf("%s\n", group.c_str());
     for (const auto& [name, s] : rows.items())

@@ -179,34 +179,121 @@ std::string format_watch_reports(const nlohmann::json& reports) {
   return out;
 }
 
+nlohmann::json watch_of_case(const std::string& out_dir) {
+  nlohmann::json reports = out_dir.empty() ? nlohmann::json{{"processes", nlohmann::json::array()}, {"hazards", nlohmann::json::array()}}
+                                           : collect_watch_reports(out_dir);
+  bool loaded = !reports["processes"].empty();
+  for (const auto& p : reports["processes"]) loaded = loaded && p.value("loaded", false);
+  return {{"loaded", loaded}, {"processes", reports["processes"]}, {"hazards", reports["hazards"]}};
+}
+
+std::string watch_console_line(const nlohmann::json& watch) {
+  if (!watch.is_object()) return "";
+  std::string line;
+  const auto& processes = watch.value("processes", nlohmann::json::array());
+  if (!processes.empty() && !watch.value("loaded", false))
+    line += "    watch: a process of the case could not load the real driver through the interposer\n";
+  const auto& hazards = watch.value("hazards", nlohmann::json::array());
+  if (hazards.empty()) return line;
+  line += "    watch: " + std::to_string(hazards.size()) + (hazards.size() == 1 ? " report: " : " reports: ");
+  for (std::size_t i = 0; i < hazards.size(); ++i) {
+    const std::string id = hazards[i].value("case", "");
+    line += (i ? ", " : "") + hazards[i].value("hazard", "") + " -> " + (id.empty() ? "(no case)" : id);
+  }
+  return line + "\n";
+}
+
+namespace {
+std::string kind_of(const nlohmann::json& c) {
+  return c.contains("case") && c["case"].is_object() ? c["case"].value("kind", "") : c.value("kind", "");
+}
+}  // namespace
+
 nlohmann::json score_watch_run(const nlohmann::json& results) {
-  nlohmann::json score = {{"hazard_cases", 0}, {"recalled", 0}, {"missed", nlohmann::json::array()},
-                          {"conformance_passed", 0}, {"false_alarms", nlohmann::json::array()}, {"unwatched", nlohmann::json::array()}};
-  for (const auto& c : results.value("cases", nlohmann::json::array())) {
+  using nlohmann::json;
+  json score = {{"hazard_cases", 0},           {"recalled", json::array()},      {"reported_with_other_ids", json::array()},
+                {"not_reported", json::array()}, {"conformance_passed", 0},        {"false_alarms", json::array()},
+                {"self_reported", json::array()}, {"unwatched", json::array()},     {"not_loaded", json::array()}};
+  for (const auto& c : results.value("cases", json::array())) {
     const std::string id = c.value("id", "");
-    const auto watch = c.value("watch", nlohmann::json());
-    if (watch.is_null()) {
+    const json watch = c.value("watch", json());
+    if (!watch.is_object()) {
       score["unwatched"].push_back(id);
       continue;
     }
+    const std::string outcome = c.value("outcome", "");
+    if (outcome == "skipped") continue;
+    if (!watch.value("processes", json::array()).empty() && !watch.value("loaded", true)) score["not_loaded"].push_back(id);
     std::vector<std::string> named;
-    for (const auto& h : watch.value("hazards", nlohmann::json::array())) named.push_back(h.value("case", ""));
-    const std::string kind = c.contains("case") && c["case"].is_object() ? c["case"].value("kind", "") : c.value("kind", "");
+    json reported = json::array();
+    for (const auto& h : watch.value("hazards", json::array())) {
+      const std::string by = h.value("case", "");
+      named.push_back(by);
+      reported.push_back({{"hazard", h.value("hazard", "")}, {"case", by}, {"key", h.value("key", "")}});
+    }
+    const bool own = std::find(named.begin(), named.end(), id) != named.end();
+    const std::string kind = kind_of(c);
     if (kind == "hazard") {
-      if (c.value("outcome", "") == "skipped") continue;
       score["hazard_cases"] = score["hazard_cases"].get<int>() + 1;
-      if (std::find(named.begin(), named.end(), id) != named.end()) score["recalled"] = score["recalled"].get<int>() + 1;
-      else score["missed"].push_back({{"id", id}, {"reported", named}});
-    } else if (kind == "conformance" && c.value("outcome", "") == "passed") {
+      if (own) score["recalled"].push_back(id);
+      else if (!named.empty()) score["reported_with_other_ids"].push_back({{"id", id}, {"reported", reported}});
+      else score["not_reported"].push_back(id);
+    } else if (kind == "conformance" && outcome == "passed") {
       score["conformance_passed"] = score["conformance_passed"].get<int>() + 1;
-      // A case that performs a hazard on purpose names itself: not a false alarm.
-      std::vector<std::string> others;
-      for (const auto& n : named)
-        if (n != id) others.push_back(n.empty() ? "(no case)" : n);
-      if (!others.empty()) score["false_alarms"].push_back({{"id", id}, {"reported", others}});
+      // A conformance case that performs a documented misuse on purpose (the driver must refuse it)
+      // is reported with its own id: listed apart, not a false alarm.
+      const bool only_own = !named.empty() && std::all_of(named.begin(), named.end(), [&](const auto& n) { return n == id; });
+      if (only_own) score["self_reported"].push_back(id);
+      else if (!named.empty()) score["false_alarms"].push_back({{"id", id}, {"reported", reported}});
     }
   }
+  const int hazards = score["hazard_cases"].get<int>();
+  const std::size_t recalled = score["recalled"].size();
+  char summary[512];
+  std::snprintf(summary, sizeof summary,
+                "watch recall %zu/%d hazard cases with their own id (%zu with other ids, %zu not reported); "
+                "%zu false alarms in %d passing conformance cases",
+                recalled, hazards, score["reported_with_other_ids"].size(), score["not_reported"].size(),
+                score["false_alarms"].size(), score["conformance_passed"].get<int>());
+  score["summary"] = summary;
+  score["ok"] = static_cast<int>(recalled) == hazards && score["false_alarms"].empty();
   return score;
+}
+
+std::string format_watch_score(const nlohmann::json& score) {
+  std::string out;
+  auto line = [&](const std::string& text) { out += text + "\n"; };
+  auto reported_text = [](const nlohmann::json& reported) {
+    std::string text;
+    for (const auto& r : reported) {
+      const std::string id = r.value("case", "");
+      text += (text.empty() ? "" : ", ") + r.value("hazard", "") + " -> " + (id.empty() ? "(no case; key " + r.value("key", "") + ")" : id);
+    }
+    return text;
+  };
+  line("hazard cases reported with their own id: " + std::to_string(score["recalled"].size()) + "/" +
+       std::to_string(score["hazard_cases"].get<int>()));
+  for (const auto& id : score["recalled"]) line("  recalled: " + id.get<std::string>());
+  line("hazard cases reported only with other ids: " + std::to_string(score["reported_with_other_ids"].size()));
+  for (const auto& m : score["reported_with_other_ids"]) line("  " + m.value("id", "") + ": " + reported_text(m["reported"]));
+  line("hazard cases not reported: " + std::to_string(score["not_reported"].size()));
+  for (const auto& id : score["not_reported"]) line("  " + id.get<std::string>());
+  line("passing conformance cases with a report (false alarms): " + std::to_string(score["false_alarms"].size()) + " of " +
+       std::to_string(score["conformance_passed"].get<int>()));
+  for (const auto& f : score["false_alarms"]) line("  " + f.value("id", "") + ": " + reported_text(f["reported"]));
+  if (!score["self_reported"].empty()) {
+    line("passing conformance cases reported with their own id only (a documented misuse on purpose): " +
+         std::to_string(score["self_reported"].size()));
+    for (const auto& id : score["self_reported"]) line("  " + id.get<std::string>());
+  }
+  if (!score["not_loaded"].empty()) {
+    line("cases with a process that could not load the real driver through the interposer: " + std::to_string(score["not_loaded"].size()));
+    for (const auto& id : score["not_loaded"]) line("  " + id.get<std::string>());
+  }
+  if (!score["unwatched"].empty())
+    line("cases without watch records (run without --watch?): " + std::to_string(score["unwatched"].size()));
+  line(score.value("summary", ""));
+  return out;
 }
 
 nlohmann::json results_of_watched_cases(const std::string& dir) {

@@ -36,11 +36,20 @@ int watch_level_rank(const std::string& level);
 // The reports as text, for standard error.
 std::string format_watch_reports(const nlohmann::json& reports);
 
-// `ctxshare score-watch`: a run made with `ctxshare run --watch`: for each hazard case, was it reported
-// with its own id; for each passing conformance case, did anything report a hazard that names
-// another case (a false alarm). {"hazard_cases", "recalled", "missed": [ids], "conformance_passed",
-// "false_alarms": [{"id", "hazards"}]}.
+// One case's `watch` in a `run --watch` result: what its processes wrote to out_dir. {"loaded": every
+// process that started loaded the real driver (false when none started), "processes", "hazards"}.
+nlohmann::json watch_of_case(const std::string& out_dir);
+// The console's line for it ("    watch: 2 reports: hazard -> case id, ..."), empty when nothing to say.
+std::string watch_console_line(const nlohmann::json& watch);
+
+// `ctxshare score-watch`: a run made with `ctxshare run --watch`. Hazard cases (not skipped):
+// "recalled" (reported with their own id), "reported_with_other_ids" [{"id", "reported"}],
+// "not_reported"; passing conformance cases: "false_alarms" [{"id", "reported"}] (any report that
+// names another case or none), "self_reported" (only their own id: a documented misuse performed on
+// purpose); "unwatched", "not_loaded", "summary" (one line) and "ok" (all recalled, no false alarm).
 nlohmann::json score_watch_run(const nlohmann::json& results);
+// The score as text: each list with its count, then the summary line.
+std::string format_watch_score(const nlohmann::json& score);
 // The same input from a directory of single-case runs made under watch, until `run --watch` exists:
 // <id>.result.json (`ctxshare run <id> --json`) and <id>.watch.json (`ctxshare watch --json` around it).
 nlohmann::json results_of_watched_cases(const std::string& dir);

@@ -20,6 +20,7 @@ nlohmann::json to_json(const CaseResult& r) {
   if (!r.rerun_outcomes.empty()) j["reruns"] = r.rerun_outcomes;
   if (!r.attempts.empty()) j["attempts"] = r.attempts;
   if (!r.expected.is_null()) j["expected"] = r.expected;
+  if (!r.watch.is_null()) j["watch"] = r.watch;
   return j;
 }
 

@@ -30,6 +30,7 @@ struct CaseResult {
   std::vector<std::string> rerun_outcomes;
   std::vector<std::string> attempts;  // how each attempt ended, first to last, in the baseline's words
   nlohmann::json expected;            // the expectation entry that applied, if any
+  nlohmann::json watch;               // `run --watch`: {"loaded", "processes", "hazards"} (docs/watch.md); null otherwise
 };
 
 nlohmann::json to_json(const CaseResult& r);

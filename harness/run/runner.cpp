@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -55,13 +56,15 @@ int g_interrupted_by = 0;
 // One case's child, from start to classification.
 class Running {
  public:
-  Running(const CaseDef& def, double timeout_s, const std::string& visible_devices) : timeout_s_(timeout_s) {
+  Running(const CaseDef& def, double timeout_s, const std::string& visible_devices, const RunOptions& options)
+      : timeout_s_(timeout_s), read_watch_(options.read_watch) {
     result_.id = def.id;
     result_.visible_devices = visible_devices;
     start_ = seconds_now();
     std::string error;
     auto env = child_environment(def.spec);
     if (!visible_devices.empty()) env.emplace_back("CUDA_VISIBLE_DEVICES", visible_devices);
+    if (!options.watch_root.empty()) add_watch_environment(def, options, env);
     proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, env);
     if (proc_.pid < 0) {
       result_.outcome = Outcome::error;
@@ -72,6 +75,21 @@ class Running {
 
   bool done() const { return done_; }
   CaseResult take() { return std::move(result_); }
+
+  // The interposer's variables, and a folder of this attempt's own for its reports. A case that sets
+  // LD_LIBRARY_PATH itself keeps its value, behind the interposer's folder.
+  void add_watch_environment(const CaseDef& def, const RunOptions& options, std::vector<std::pair<std::string, std::string>>& env) {
+    static int attempts = 0;
+    watch_dir_ = options.watch_root + "/" + def.id + "." + std::to_string(++attempts);
+    if (::mkdir(watch_dir_.c_str(), 0755) != 0) watch_dir_.clear();  // read_watch then says nothing was watched
+    for (const auto& [name, value] : options.watch_env) {
+      auto own = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
+      if (own == env.end()) env.emplace_back(name, value);
+      else if (name == "LD_LIBRARY_PATH") own->second = value.substr(0, value.find(':')) + ":" + own->second;
+      else own->second = value;
+    }
+    env.emplace_back("CTXSHARE_WATCH_OUT", watch_dir_);
+  }
 
   // The run was interrupted: the case's processes end now, and what it did so far is kept.
   void interrupt(int sig) {
@@ -269,6 +287,7 @@ class Running {
         }
       }
     }
+    if (read_watch_) result_.watch = read_watch_(watch_dir_);
     if (malformed_ > 0 && result_.outcome == Outcome::passed) {
       result_.outcome = Outcome::error;
       result_.reason = std::to_string(malformed_) + " malformed lines in the event stream";
@@ -279,6 +298,8 @@ class Running {
   }
 
   double timeout_s_;
+  std::function<nlohmann::json(const std::string&)> read_watch_;
+  std::string watch_dir_;
   Process proc_;
   CaseResult result_;
   double start_ = 0;
@@ -374,7 +395,7 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
       if (exclusive_running || (def.spec.exclusive && !running.empty())) break;
       Slot slot{order[next], nullptr, {}};
       const std::string visible = pool.take(def, &slot.gpus);
-      slot.run = std::make_unique<Running>(def, timeout_of(def), visible);
+      slot.run = std::make_unique<Running>(def, timeout_of(def), visible, options);
       running.push_back(std::move(slot));
       ++next;
     }

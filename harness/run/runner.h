@@ -27,6 +27,14 @@ struct RunOptions {
   std::function<void(CaseResult& first, const std::vector<CaseResult>& reruns)> judge;
   // Called as each case is judged; it may amend the result.
   std::function<void(CaseResult&, std::size_t done, std::size_t total)> on_result;
+  // `run --watch` (docs/watch.md): when watch_root is set, each attempt's process starts with
+  // watch_env (the interposer's folder first on LD_LIBRARY_PATH, the real driver) and
+  // CTXSHARE_WATCH_OUT naming a fresh folder of its own under watch_root; when the attempt ends,
+  // read_watch turns that folder into the result's `watch`. The scheduler makes the folder and
+  // nothing more: the interposer writes it, the reports layer reads it.
+  std::string watch_root;
+  std::vector<std::pair<std::string, std::string>> watch_env;
+  std::function<nlohmann::json(const std::string& dir)> read_watch;
 };
 
 // Runs the selection. SIGINT, SIGTERM or SIGHUP stop the run: the running cases' processes are

@@ -56,6 +56,7 @@ CUresult make_object(Handle* out) {
 FAKE cuInit(unsigned) { return kSuccess; }
 FAKE cuDriverGetVersion(int* v) { return *v = 13000, kSuccess; }
 FAKE cuDeviceGet(CUdevice* d, int ordinal) { return *d = ordinal, kSuccess; }
+FAKE cuDeviceGetCount(int* n) { return *n = 1, kSuccess; }
 // Not watched: reached through the interposer's trampoline.
 FAKE cuDeviceGetName(char* name, int length, CUdevice d) {
   std::snprintf(name, static_cast<std::size_t>(length), "fake device %d", d);
@@ -140,9 +141,18 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
 FAKE cuGetProcAddress(const char* symbol, void** pfn, int version, std::uint64_t flags) {
   return cuGetProcAddress_v2(symbol, pfn, version, flags, nullptr);
 }
-// The newest ABI of each name, as the real driver answers a CUDA 12 or 13 request.
+// The newest ABI of each name, as the real driver answers a CUDA 12 or 13 request (cuCtxCreate: the
+// ABI the version selects), and the ABIs of before for the harness's older versions (its cuInit is
+// 2000): each name here kept its signature since, but cuGetProcAddress, which answers only 12000 on.
 FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint64_t, int* status) {
+  if (std::strcmp(symbol, "cuCtxCreate") == 0 && version < 12050 && version >= 3020) {
+    if (status) *status = 0;
+    return *pfn = reinterpret_cast<void*>(&cuCtxCreate_v2), kSuccess;
+  }
   static const std::map<std::string, void*> kEntries = {
+      {"cuDriverGetVersion", reinterpret_cast<void*>(&cuDriverGetVersion)},
+      {"cuDeviceGet", reinterpret_cast<void*>(&cuDeviceGet)},
+      {"cuDeviceGetCount", reinterpret_cast<void*>(&cuDeviceGetCount)},
       {"cuGetProcAddress", reinterpret_cast<void*>(&cuGetProcAddress_v2)},
       {"cuInit", reinterpret_cast<void*>(&cuInit)},
       {"cuDeviceGetName", reinterpret_cast<void*>(&cuDeviceGetName)},
@@ -168,7 +178,8 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
   };
   auto it = kEntries.find(symbol);
   if (status) *status = it == kEntries.end() ? 1 : 0;
-  if (it == kEntries.end() || version < 12000) return *pfn = nullptr, kNotFound;
+  const bool too_old = std::strcmp(symbol, "cuGetProcAddress") == 0 ? version < 12000 : version < 2000;
+  if (it == kEntries.end() || too_old) return *pfn = nullptr, kNotFound;
   *pfn = it->second;
   return kSuccess;
 }

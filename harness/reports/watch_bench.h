@@ -1,0 +1,21 @@
+// `ctxshare bench --watch-cost` (docs/watch.md): the launch loop of watch/bench_launches.cu bare and
+// under the interposer of `ctxshare watch`, alternating; medians and their ratio per loop.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+namespace ctxshare {
+
+struct WatchCostOptions {
+  int runs = 9;             // processes of each kind
+  int launches = 100000;    // launches per loop in each process
+};
+// {"environment", "settings", "watch_cost": {loop, bare|under watch: summary}, "watch_cost_ratio":
+// {loop: watched median / bare median}, "watch_cost_target", "watch_check": {"processes", "loaded",
+// "hazards"}}. Without a GPU, or without the loop program or the interposer: a line on standard
+// error and null.
+nlohmann::json run_watch_cost_bench(const WatchCostOptions& options);
+// The ratios and what the interposer saw, after print_bench's medians.
+void print_watch_cost(const nlohmann::json& bench);
+
+}  // namespace ctxshare
