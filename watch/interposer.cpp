@@ -718,7 +718,9 @@ struct Uses {
   std::vector<CUdeviceptr> memory;
   CUstream work_stream = nullptr;
   bool has_work_stream = false;
-  bool work_needs_current_context = true;  // false: f may be a context-less CUkernel (runs in the stream's context)
+  // A program's launch handle: checked against the current context only if cuModuleGetFunction made it;
+  // any other may be a context-less CUkernel, which runs in the stream's context.
+  void* program_launch_handle = nullptr;
   bool waits = false;                      // a query or synchronize of the streams and events
   void check(CUresult r) {
     end_call(c, r);
@@ -734,7 +736,8 @@ struct Uses {
     for (auto& [kind, h] : modules) check_object(c, find_in(m.modules, h), kind);
     for (auto& [kind, h] : functions) check_object(c, find_in(m.functions, h), kind);
     for (CUdeviceptr p : memory) check_object(c, find_memory(p), "an allocation");
-    if (has_work_stream) check_stream_work(c, work_stream, work_needs_current_context);
+    if (has_work_stream)
+      check_stream_work(c, work_stream, program_launch_handle == nullptr || m.functions.count(program_launch_handle) != 0);
   }
 };
 
@@ -1012,11 +1015,8 @@ WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, un
   u.work_stream = s;
   u.has_work_stream = true;
   // A handle the program did not get from cuModuleGetFunction may be a context-less CUkernel
-  // (cuLibraryGetKernel, cudaGetKernel), which "will be taken from the specified stream" (cuLaunchKernel).
-  if (O == Origin::program) {
-    std::lock_guard lock(model().mutex);
-    u.work_needs_current_context = model().functions.count(reinterpret_cast<void*>(f)) != 0;
-  }
+  // (cuLibraryGetKernel, cudaGetKernel), whose context "will be taken from the specified stream".
+  if (O == Origin::program) u.program_launch_handle = reinterpret_cast<void*>(f);
   u.check(r);
   return r;
 }
