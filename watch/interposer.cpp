@@ -77,6 +77,19 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+// "a b c" as a JSON array of strings.
+std::string json_words(const char* words) {
+  std::string out = "[";
+  for (const char* p = words; p != nullptr && *p != '\0';) {
+    while (*p == ' ') ++p;
+    const char* end = p;
+    while (*end != '\0' && *end != ' ') ++end;
+    if (end != p) out += (out.size() > 1 ? "," : "") + json_string(std::string(p, end));
+    p = end;
+  }
+  return out + "]";
+}
+
 // One line per record, written at once (O_APPEND), so a crash right after loses nothing; a forked
 // child opens its own file.
 void write_line(const std::string& line) {
@@ -229,6 +242,7 @@ struct ContextRecord {
   std::vector<char> endings;  // why each past generation ended: 'd' destroyed, 'r' reset
   std::vector<std::string> enders;  // the call that ended each past generation ("runtime:cuDevicePrimaryCtxReset_v2")
   std::string stale_uses;     // the first stale use reported since it ended
+  std::uint64_t reinitialized_by = 0;  // the call number of the retain that re-initialized a reset primary
 };
 
 struct Object {
@@ -290,6 +304,26 @@ std::string component_of(const Call& c) {
   return std::string(origin_name(c.origin)) + "@" + object;
 }
 
+// The CUDA library a call comes from ("cublas", "cufft", ...), empty for the program and its own
+// runtime: each of these libraries links its own copy of the runtime, a runtime instance of its own
+// whose retain of the primary context ends with the library (its teardown is not the process's).
+std::string library_of(const void* caller) {
+  Dl_info info{};
+  if (caller == nullptr || dladdr(caller, &info) == 0 || info.dli_fname == nullptr) return "";
+  const char* name = std::strrchr(info.dli_fname, '/');
+  name = name != nullptr ? name + 1 : info.dli_fname;
+  for (const char* lib : {"cublas", "cufft", "curand", "cusparse", "cusolver", "nvjpeg", "npp", "cudnn", "nccl"}) {
+    const std::string prefix = std::string("lib") + lib;
+    if (std::strncmp(name, prefix.c_str(), prefix.size()) == 0) return lib;
+  }
+  return "";
+}
+// "/lib:<library>" after a key, where the call comes from a CUDA library.
+std::string library_suffix(const Call& c) {
+  const std::string lib = library_of(c.caller);
+  return lib.empty() ? "" : "/lib:" + lib;
+}
+
 void after_runtime_teardown(const Call& c);
 
 Call begin_call(Origin origin, const char* function, void* caller) {
@@ -306,7 +340,9 @@ Call begin_call(Origin origin, const char* function, void* caller) {
   }
   t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, -1};
   const Call c{origin, function, caller, number, &t};
-  if (m.runtime_torn_down) after_runtime_teardown(c);
+  // A runtime instance's own last release (a library's, at its teardown) is checked in do_release.
+  const bool own_release = origin == Origin::runtime && std::strncmp(function, "cuDevicePrimaryCtxRelease", 25) == 0;
+  if (m.runtime_torn_down && !own_release) after_runtime_teardown(c);
   return c;
 }
 
@@ -340,6 +376,11 @@ void report(const Call& c, const char* hazard, const std::string& key, const std
   const auto* row = row_for(hazard, key);
   Dl_info info{};
   std::string site = "?";
+  std::string cases = "[]";
+  if (row != nullptr && *row->case_id != '\0') {
+    cases = json_words(row->also_shown_by);
+    cases = "[" + json_string(row->case_id) + (cases.size() > 2 ? "," + cases.substr(1) : "]");
+  }
   if (c.caller != nullptr && dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
     char offset[32];
     std::snprintf(offset, sizeof offset, "+0x%lx",
@@ -348,6 +389,7 @@ void report(const Call& c, const char* hazard, const std::string& key, const std
   }
   write_line("{\"event\":\"hazard\",\"pid\":" + std::to_string(getpid()) + ",\"hazard\":" + json_string(hazard) +
              ",\"level\":" + json_string(row ? row->level : "warning") + ",\"case\":" + json_string(row ? row->case_id : "") +
+             ",\"cases\":" + cases + ",\"indistinguishable\":" + json_words(row ? row->indistinguishable_from : "") +
              ",\"key\":" + json_string(key) + ",\"thread\":" + std::to_string(c.thread->index) +
              ",\"tid\":" + std::to_string(c.thread->tid) + ",\"call\":" + std::to_string(c.number) +
              ",\"function\":" + json_string(c.function) + ",\"component\":\"" + origin_name(c.origin) + "\"" +
@@ -389,12 +431,18 @@ void check_object(const Call& c, const Object* o, const char* kind) {
     std::string key = use;
     if (r.stale_uses.empty()) r.stale_uses = use;
     else if (r.stale_uses != use) key = r.stale_uses + "+" + use;
-    report(c, "object_of_destroyed_context", key + "/" + o->made_by,
+    report(c, "object_of_destroyed_context", key + "/" + o->made_by + library_suffix(c),
            std::string(kind) + " made by " + o->made_by + " in context " + pointer_text(o->ctx) +
                ", destroyed since, used by " + use);
   } else {
-    const std::string when = r.alive ? "after_reinitialization" : "before_reinitialization";
-    report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when + "/" + ender,
+    // A use right after the retain that re-initialized the primary, on the same thread, is the runtime
+    // re-initializing inside the using call itself (cudaStreamQuery after cudaDeviceReset): the program
+    // did not re-initialize it before the use.
+    const ThreadState& t = *c.thread;
+    const bool reinitialized_by_this_call =
+        t.calls >= 2 && t.ring[(t.calls - 2) % t.ring.size()].number == r.reinitialized_by;
+    const std::string when = r.alive && !reinitialized_by_this_call ? "after_reinitialization" : "before_reinitialization";
+    report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when + "/" + ender + library_suffix(c),
            std::string(kind) + " made by " + o->made_by + " in primary context " + pointer_text(o->ctx) +
                ", reset since (" + (r.alive ? "re-initialized" : "not re-initialized") + "), used by " + use);
   }
@@ -418,12 +466,13 @@ const Object* find_memory(CUdeviceptr p) {
   return p < it->first + it->second.first ? &it->second.second : nullptr;
 }
 
-// Work enqueued on a stream: of a live context, and of the thread's current one.
-void check_stream_work(const Call& c, CUstream s) {
+// Work enqueued on a stream: of a live context, and (check_context) of the thread's current one.
+void check_stream_work(const Call& c, CUstream s, bool check_context = true) {
   if (special_stream(s)) return;
   const Object* o = find_in(model().streams, s);
   if (o == nullptr) return;
   check_object(c, o, "a stream");
+  if (!check_context) return;
   const CUcontext current = c.thread->current();
   if (current != nullptr && current != o->ctx && record_of(o->ctx).generation == o->generation)
     report(c, "stream_of_another_context", c.label() + (c.thread->runtime_switched ? "/after_runtime_switch" : ""),
@@ -431,11 +480,22 @@ void check_stream_work(const Call& c, CUstream s) {
                " while context " + pointer_text(current) + " is current");
 }
 
+// The runtime waiting on a stream or event of a live created context after it replaced that context
+// by another on this thread (cudaSetDevice over a created context).
+void check_runtime_wait_after_switch(const Call& c, const Object* o, const char* kind) {
+  if (o == nullptr || c.origin != Origin::runtime || !c.thread->runtime_switched) return;
+  const CUcontext current = c.thread->current();
+  if (current == nullptr || current == o->ctx || record_of(o->ctx).generation != o->generation) return;
+  report(c, "stream_of_another_context", c.label() + "/after_runtime_switch",
+         std::string(kind) + " made by " + o->made_by + " in context " + pointer_text(o->ctx) + " waited for by " + c.label() +
+             " after the runtime made context " + pointer_text(current) + " current");
+}
+
 // A driver call after the runtime's teardown: from an exit handler registered before the runtime
 // started (so run after its own), or from a static destructor.
 void after_runtime_teardown(const Call& c) {
   std::lock_guard lock(model().mutex);
-  report(c, "call_after_runtime_teardown", c.label(),
+  report(c, "call_after_runtime_teardown", c.label() + library_suffix(c),
          c.label() + " after the runtime released its last retain of the primary context (its teardown at exit)");
 }
 
@@ -526,10 +586,12 @@ void context_ended(CUcontext ctx, char why, const std::string& by) {
   r.stale_uses.clear();
 }
 
-void primary_ended(const Call& c, CUdevice dev) {
+void primary_ended(const Call& c, CUdevice dev, bool is_release) {
   Primary& p = model().primaries[dev];
   if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
-  if (c.origin == Origin::runtime && created_and_alive(c.thread->current()))
+  // A library's runtime instance letting go of its retain (its teardown) resets nothing of the process's.
+  const bool library_release = is_release && !library_of(c.caller).empty();
+  if (c.origin == Origin::runtime && !library_release && created_and_alive(c.thread->current()))
     report(c, "runtime_reset_under_created_context", c.label(),
            "the runtime's " + std::string(c.function) + " ended device " + std::to_string(dev) +
                "'s primary context while created context " + pointer_text(c.thread->current()) + " was current");
@@ -545,6 +607,8 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
     mine = p.retains[me];
     others = p.total() - mine;
   }
+  // A runtime release after the process's runtime's teardown that is not an instance's own last one.
+  if (c.origin == Origin::runtime && mine == 0 && m.runtime_torn_down) after_runtime_teardown(c);
   const CUresult r = real(dev);
   end_call(c, r);
   std::lock_guard lock(m.mutex);
@@ -556,13 +620,14 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
                                : p.ever_retained.count(me) ? "/released_more_than_retained"
                                                            : "/never_retained";
   if (mine == 0 && others > 0)
-    report(c, "primary_released_by_non_retainer", c.label() + why_none,
+    report(c, "primary_released_by_non_retainer", c.label() + why_none + library_suffix(c),
            me + " released device " + std::to_string(dev) + "'s primary context, which it " +
                (p.ever_retained.count(me) ? "had released as often as it retained" : "never retained") + ", while " +
                std::to_string(others) + " retain(s) of other components hold it");
   if (r != kSuccess) return r;
-  // The runtime lets go of its last retain only in its teardown at exit (cudaDeviceReset resets).
-  if (c.origin == Origin::runtime && mine == 1) m.runtime_torn_down = true;
+  // The process's runtime lets go of its last retain only in its teardown at exit (cudaDeviceReset
+  // resets); a library's runtime instance lets go of its own when the library is done with it.
+  if (c.origin == Origin::runtime && mine == 1 && library_of(c.caller).empty()) m.runtime_torn_down = true;
   if (mine > 0) --p.retains[me];
   else  // the driver's one count went down: another component's reference is gone
     for (auto& [who, count] : p.retains)
@@ -570,32 +635,24 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
         --count;
         break;
       }
-  if (p.total() == 0) primary_ended(c, dev);
+  if (p.total() == 0) primary_ended(c, dev, true);
   return r;
 }
 
 CUresult do_reset(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
   Model& m = model();
-  const std::string me = component_of(c);
-  int others = 0;
-  {
-    std::lock_guard lock(m.mutex);
-    Primary& p = m.primaries[dev];
-    others = p.total() - p.retains[me];
-  }
   const CUresult r = real(dev);
   end_call(c, r);
   std::lock_guard lock(m.mutex);
   check_forked(c);
-  if (others > 0)
-    report(c, "primary_reset_while_retained_elsewhere", c.label(),
-           me + " reset device " + std::to_string(dev) + "'s primary context while " + std::to_string(others) +
-               " retain(s) of other components hold it");
+  // A reset while other components retain the primary is documented (cuDevicePrimaryCtxReset,
+  // cudaDeviceReset destroy it regardless); what goes wrong comes after, and is reported there: their
+  // objects used (object_of_reset_primary), their releases (primary_released_by_non_retainer).
   if (r != kSuccess) return r;
   for (const auto& [who, count] : m.primaries[dev].retains)
     if (count > 0) m.primaries[dev].lost_to_reset[who] = c.label();
   m.primaries[dev].retains.clear();
-  primary_ended(c, dev);
+  primary_ended(c, dev, false);
   return r;
 }
 
@@ -661,6 +718,10 @@ struct Uses {
   std::vector<CUdeviceptr> memory;
   CUstream work_stream = nullptr;
   bool has_work_stream = false;
+  // A program's launch handle: checked against the current context only if cuModuleGetFunction made it;
+  // any other may be a context-less CUkernel, which runs in the stream's context.
+  void* program_launch_handle = nullptr;
+  bool waits = false;                      // a query or synchronize of the streams and events
   void check(CUresult r) {
     end_call(c, r);
     Model& m = model();
@@ -668,15 +729,21 @@ struct Uses {
     check_forked(c);
     for (auto& [kind, h] : streams) check_object(c, find_in(m.streams, h), kind);
     for (auto& [kind, h] : events) check_object(c, find_in(m.events, h), kind);
+    if (waits) {
+      for (auto& [kind, h] : streams) check_runtime_wait_after_switch(c, find_in(m.streams, h), kind);
+      for (auto& [kind, h] : events) check_runtime_wait_after_switch(c, find_in(m.events, h), kind);
+    }
     for (auto& [kind, h] : modules) check_object(c, find_in(m.modules, h), kind);
     for (auto& [kind, h] : functions) check_object(c, find_in(m.functions, h), kind);
     for (CUdeviceptr p : memory) check_object(c, find_memory(p), "an allocation");
-    if (has_work_stream) check_stream_work(c, work_stream);
+    if (has_work_stream)
+      check_stream_work(c, work_stream, program_launch_handle == nullptr || m.functions.count(program_launch_handle) != 0);
   }
 };
 
 CUresult use_stream(const Call& c, CUstream s, CUresult r, bool erase = false) {
   Uses u(c);
+  u.waits = !erase;
   if (!special_stream(s)) u.streams.push_back({"a stream", s});
   u.check(r);
   if (erase && r == kSuccess) {
@@ -688,6 +755,7 @@ CUresult use_stream(const Call& c, CUstream s, CUresult r, bool erase = false) {
 
 CUresult use_event(const Call& c, CUevent e, CUresult r, bool erase = false) {
   Uses u(c);
+  u.waits = !erase;
   u.events.push_back({"an event", e});
   u.check(r);
   if (erase && r == kSuccess) {
@@ -792,7 +860,10 @@ WRAPPER w_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
   p.lost_to_reset.erase(me);
   ContextRecord& record = record_of(*ctx);
   record.primary = true;
-  if (!record.alive) record.alive = true;  // re-initialized: the old generation's objects stay stale
+  if (!record.alive) {  // re-initialized: the old generation's objects stay stale
+    record.alive = true;
+    record.reinitialized_by = c.number;
+  }
   return r;
 }
 WRAPPER w_cuDevicePrimaryCtxRelease(CUdevice dev) {
@@ -943,6 +1014,9 @@ WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, un
   u.functions.push_back({"a kernel's module", f});
   u.work_stream = s;
   u.has_work_stream = true;
+  // A handle the program did not get from cuModuleGetFunction may be a context-less CUkernel
+  // (cuLibraryGetKernel, cudaGetKernel), whose context "will be taken from the specified stream".
+  if (O == Origin::program) u.program_launch_handle = reinterpret_cast<void*>(f);
   u.check(r);
   return r;
 }

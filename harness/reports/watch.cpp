@@ -170,7 +170,16 @@ std::string format_watch_reports(const nlohmann::json& reports) {
            " by the " + h.value("component", "") + ", at " + h.value("site", "") + "\n";
     out += "  " + h.value("what", "") + "\n";
     if (id.empty()) out += "  shown by: no suite case yet (key " + h.value("key", "") + ")\n";
-    else out += "  shown by: " + id + "\n  reproducer: " + h.value("repro", "") + "\n";
+    else {
+      std::string also, same;
+      for (const auto& other : h.value("cases", nlohmann::json::array()))
+        if (other.get<std::string>() != id) also += (also.empty() ? "" : ", ") + other.get<std::string>();
+      for (const auto& other : h.value("indistinguishable", nlohmann::json::array()))
+        same += (same.empty() ? "" : ", ") + other.get<std::string>();
+      out += "  shown by: " + id + (also.empty() ? "" : " (also done on purpose by " + also + ")") + "\n";
+      if (!same.empty()) out += "  indistinguishable here from: " + same + "\n";
+      out += "  reproducer: " + h.value("repro", "") + "\n";
+    }
     out += "  calls leading to it on that thread:\n";
     for (const auto& c : h.value("recent", nlohmann::json::array()))
       out += "    #" + std::to_string(c.value("call", 0)) + " " + c.value("function", "") + " (" + c.value("component", "") +
@@ -209,11 +218,23 @@ std::string kind_of(const nlohmann::json& c) {
 }
 }  // namespace
 
+namespace {
+// The ids a report names: "cases" (its row's case and the cases that do it on purpose), else "case".
+std::vector<std::string> ids_named_by(const nlohmann::json& h) {
+  std::vector<std::string> ids;
+  for (const auto& id : h.value("cases", nlohmann::json::array())) ids.push_back(id.get<std::string>());
+  if (ids.empty()) ids.push_back(h.value("case", ""));
+  return ids;
+}
+}  // namespace
+
 nlohmann::json score_watch_run(const nlohmann::json& results) {
   using nlohmann::json;
-  json score = {{"hazard_cases", 0},           {"recalled", json::array()},      {"reported_with_other_ids", json::array()},
+  json score = {{"hazard_cases", 0},           {"recalled", json::array()},      {"recalled_as_indistinguishable", json::array()},
+                {"reported_with_other_ids", json::array()},
                 {"not_reported", json::array()}, {"conformance_passed", 0},        {"false_alarms", json::array()},
-                {"self_reported", json::array()}, {"unwatched", json::array()},     {"not_loaded", json::array()}};
+                {"self_reported", json::array()}, {"unwatched", json::array()},     {"not_loaded", json::array()},
+                {"skipped", 0}};
   for (const auto& c : results.value("cases", json::array())) {
     const std::string id = c.value("id", "");
     const json watch = c.value("watch", json());
@@ -222,41 +243,51 @@ nlohmann::json score_watch_run(const nlohmann::json& results) {
       continue;
     }
     const std::string outcome = c.value("outcome", "");
-    if (outcome == "skipped") continue;
+    if (outcome == "skipped") {  // never ran here (needs two devices, a library, ...): not in any count
+      score["skipped"] = score["skipped"].get<int>() + 1;
+      continue;
+    }
     if (!watch.value("processes", json::array()).empty() && !watch.value("loaded", true)) score["not_loaded"].push_back(id);
-    std::vector<std::string> named;
+    std::vector<std::string> named;  // the first id of each report
+    bool own = false, own_by_every_report = true, indistinguishable = false;
     json reported = json::array();
     for (const auto& h : watch.value("hazards", json::array())) {
       const std::string by = h.value("case", "");
+      const auto ids = ids_named_by(h);
+      const bool names_it = std::find(ids.begin(), ids.end(), id) != ids.end();
+      own = own || names_it;
+      own_by_every_report = own_by_every_report && names_it;
+      for (const auto& same : h.value("indistinguishable", json::array())) indistinguishable = indistinguishable || same == id;
       named.push_back(by);
       reported.push_back({{"hazard", h.value("hazard", "")}, {"case", by}, {"key", h.value("key", "")}});
     }
-    const bool own = std::find(named.begin(), named.end(), id) != named.end();
     const std::string kind = kind_of(c);
     if (kind == "hazard") {
       score["hazard_cases"] = score["hazard_cases"].get<int>() + 1;
       if (own) score["recalled"].push_back(id);
+      else if (indistinguishable) score["recalled_as_indistinguishable"].push_back({{"id", id}, {"reported", reported}});
       else if (!named.empty()) score["reported_with_other_ids"].push_back({{"id", id}, {"reported", reported}});
       else score["not_reported"].push_back(id);
     } else if (kind == "conformance" && outcome == "passed") {
       score["conformance_passed"] = score["conformance_passed"].get<int>() + 1;
       // A conformance case that performs a documented misuse on purpose (the driver must refuse it)
       // is reported with its own id: listed apart, not a false alarm.
-      const bool only_own = !named.empty() && std::all_of(named.begin(), named.end(), [&](const auto& n) { return n == id; });
+      const bool only_own = !named.empty() && own_by_every_report;
       if (only_own) score["self_reported"].push_back(id);
       else if (!named.empty()) score["false_alarms"].push_back({{"id", id}, {"reported", reported}});
     }
   }
   const int hazards = score["hazard_cases"].get<int>();
   const std::size_t recalled = score["recalled"].size();
-  char summary[512];
+  const std::size_t alike = score["recalled_as_indistinguishable"].size();
+  char summary[768];
   std::snprintf(summary, sizeof summary,
-                "watch recall %zu/%d hazard cases with their own id (%zu with other ids, %zu not reported); "
-                "%zu false alarms in %d passing conformance cases",
-                recalled, hazards, score["reported_with_other_ids"].size(), score["not_reported"].size(),
-                score["false_alarms"].size(), score["conformance_passed"].get<int>());
+                "watch recall %zu/%d hazard cases with their own id (%zu more named as indistinguishable, %zu with other ids, "
+                "%zu not reported); %zu false alarms in %d passing conformance cases; %d skipped cases left out",
+                recalled, hazards, alike, score["reported_with_other_ids"].size(), score["not_reported"].size(),
+                score["false_alarms"].size(), score["conformance_passed"].get<int>(), score["skipped"].get<int>());
   score["summary"] = summary;
-  score["ok"] = static_cast<int>(recalled) == hazards && score["false_alarms"].empty();
+  score["ok"] = static_cast<int>(recalled + alike) == hazards && score["false_alarms"].empty();
   return score;
 }
 
@@ -274,6 +305,9 @@ std::string format_watch_score(const nlohmann::json& score) {
   line("hazard cases reported with their own id: " + std::to_string(score["recalled"].size()) + "/" +
        std::to_string(score["hazard_cases"].get<int>()));
   for (const auto& id : score["recalled"]) line("  recalled: " + id.get<std::string>());
+  line("hazard cases named by a report as indistinguishable from the case it names (same calls seen): " +
+       std::to_string(score["recalled_as_indistinguishable"].size()));
+  for (const auto& m : score["recalled_as_indistinguishable"]) line("  " + m.value("id", "") + ": " + reported_text(m["reported"]));
   line("hazard cases reported only with other ids: " + std::to_string(score["reported_with_other_ids"].size()));
   for (const auto& m : score["reported_with_other_ids"]) line("  " + m.value("id", "") + ": " + reported_text(m["reported"]));
   line("hazard cases not reported: " + std::to_string(score["not_reported"].size()));
@@ -282,7 +316,7 @@ std::string format_watch_score(const nlohmann::json& score) {
        std::to_string(score["conformance_passed"].get<int>()));
   for (const auto& f : score["false_alarms"]) line("  " + f.value("id", "") + ": " + reported_text(f["reported"]));
   if (!score["self_reported"].empty()) {
-    line("passing conformance cases reported with their own id only (a documented misuse on purpose): " +
+    line("passing conformance cases reported with their own id (on purpose: a documented misuse, or a documented behaviour that is the risky pattern): " +
          std::to_string(score["self_reported"].size()));
     for (const auto& id : score["self_reported"]) line("  " + id.get<std::string>());
   }
@@ -290,6 +324,7 @@ std::string format_watch_score(const nlohmann::json& score) {
     line("cases with a process that could not load the real driver through the interposer: " + std::to_string(score["not_loaded"].size()));
     for (const auto& id : score["not_loaded"]) line("  " + id.get<std::string>());
   }
+  line("skipped cases left out of every count: " + std::to_string(score.value("skipped", 0)));
   if (!score["unwatched"].empty())
     line("cases without watch records (run without --watch?): " + std::to_string(score["unwatched"].size()));
   line(score.value("summary", ""));

@@ -43,10 +43,13 @@ nlohmann::json watch_of_case(const std::string& out_dir);
 std::string watch_console_line(const nlohmann::json& watch);
 
 // `ctxshare score-watch`: a run made with `ctxshare run --watch`. Hazard cases (not skipped):
-// "recalled" (reported with their own id), "reported_with_other_ids" [{"id", "reported"}],
-// "not_reported"; passing conformance cases: "false_alarms" [{"id", "reported"}] (any report that
-// names another case or none), "self_reported" (only their own id: a documented misuse performed on
-// purpose); "unwatched", "not_loaded", "summary" (one line) and "ok" (all recalled, no false alarm).
+// "recalled" (a report names their own id: its row's case or one of its also-shown-by cases),
+// "recalled_as_indistinguishable" [{"id", "reported"}] (a report's row lists them as indistinguishable
+// from its case: the same calls seen), "reported_with_other_ids" [{"id", "reported"}], "not_reported";
+// passing conformance cases: "false_alarms" [{"id", "reported"}] (a report that does not name them),
+// "self_reported" (every report names them: a documented misuse, or a documented behaviour that is the
+// risky pattern, performed on purpose); "skipped" (how many cases were skipped: in no count),
+// "unwatched", "not_loaded", "summary" (one line) and "ok" (all recalled, no false alarm).
 nlohmann::json score_watch_run(const nlohmann::json& results);
 // The score as text: each list with its count, then the summary line.
 std::string format_watch_score(const nlohmann::json& score);

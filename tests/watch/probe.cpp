@@ -47,6 +47,14 @@ CUresult rt_stream_query(CUstream s) { return runtime_entry<CUresult (*)(CUstrea
 CUresult rt_event_create(CUevent* e) { return runtime_entry<CUresult (*)(CUevent*, unsigned)>("cuEventCreate")(e, 0); }
 CUresult rt_event_query(CUevent e) { return runtime_entry<CUresult (*)(CUevent)>("cuEventQuery")(e); }
 
+// A CUDA library's calls (tests/watch/fake_library.cpp, libcublas_watchprobe.so).
+extern "C" CUresult fakelib_retain(CUcontext* ctx, CUdevice d);
+extern "C" CUresult fakelib_release(CUdevice d);
+extern "C" CUresult fakelib_event_create(CUevent* e);
+extern "C" CUresult fakelib_event_destroy(CUevent e);
+
+CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
+
 // What the runtime does for its first call on a device: retain the primary, make it current.
 CUcontext runtime_initializes() {
   CUcontext primary = nullptr;
@@ -116,7 +124,7 @@ int main(int argc, char** argv) {
     rt_event_query(event);
     return 0;
   }
-  if (scenario == "reset_stream") {  // arg: <creator runtime|program>.<user runtime|program>.<before|after>
+  if (scenario == "reset_stream") {  // arg: <creator runtime|program>.<user runtime|program>.<before|after|implicit>
     const std::string creator = arg.substr(0, arg.find('.'));
     const std::string rest = arg.substr(arg.find('.') + 1);
     const std::string user = rest.substr(0, rest.find('.')), when = rest.substr(rest.find('.') + 1);
@@ -126,6 +134,8 @@ int main(int argc, char** argv) {
     else cuStreamCreate(&stream, CU_STREAM_DEFAULT);
     rt_reset(0);
     if (when == "after") runtime_initializes();
+    CUcontext primary = nullptr;
+    if (when == "implicit") rt_retain(&primary, 0);  // the runtime's query re-initializes, then queries
     std::printf("query: %d\n", user == "runtime" ? rt_stream_query(stream) : cuStreamQuery(stream));
     return 0;
   }
@@ -168,6 +178,65 @@ int main(int argc, char** argv) {
     CUcontext ctx = nullptr;
     cuCtxCreate(&ctx, nullptr, 0, 0);
     runtime_initializes();
+    return 0;
+  }
+  if (scenario == "library_runtimes_end") {  // arg: library_first or process_first, whose teardown comes first
+    runtime_initializes();
+    CUcontext primary = nullptr;
+    fakelib_retain(&primary, 0);
+    if (arg == "library_first") {
+      fakelib_release(0);  // the library's runtime instance, done with it
+      rt_release(0);       // the process's runtime, at exit
+    } else {
+      rt_release(0);
+      fakelib_release(0);  // the library's own teardown after the process's: its own retain
+    }
+    return 0;
+  }
+  if (scenario == "call_after_process_runtime_teardown") {  // a library's event freed after the runtime's teardown
+    runtime_initializes();
+    CUevent event = nullptr;
+    fakelib_event_create(&event);
+    rt_release(0);
+    std::printf("destroy: %d\n", fakelib_event_destroy(event));
+    return 0;
+  }
+  if (scenario == "library_event_after_cuCtxDestroy") {
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUevent event = nullptr;
+    fakelib_event_create(&event);
+    cuCtxDestroy(ctx);
+    std::printf("destroy: %d\n", fakelib_event_destroy(event));
+    return 0;
+  }
+  if (scenario == "documented_reset") {  // the program resets the primary the runtime retains
+    runtime_initializes();
+    std::printf("reset: %d\n", cuDevicePrimaryCtxReset(0));
+    return 0;
+  }
+  if (scenario == "runtime_waits_after_switch") {  // arg: stream_query, stream_synchronize or event_query
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    CUevent event = nullptr;
+    cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    cuEventCreate(&event, 0);
+    runtime_initializes();  // cudaSetDevice over the created context
+    const CUresult r = arg == "stream_query" ? rt_stream_query(stream)
+                       : arg == "stream_synchronize" ? rt_stream_synchronize(stream)
+                                                     : rt_event_query(event);
+    std::printf("wait: %d\n", r);
+    return 0;
+  }
+  if (scenario == "context_less_kernel_on_a_created_stream") {  // a CUkernel, not a CUfunction of the current context
+    CUcontext owner = nullptr, other = nullptr;
+    cuCtxCreate(&owner, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    cuCtxCreate(&other, nullptr, 0, 0);
+    auto* kernel = reinterpret_cast<CUfunction>(0x4242);  // what cuLibraryGetKernel handed out
+    std::printf("launch: %d\n", cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr));
     return 0;
   }
   if (scenario == "fork_after_driver_init") {

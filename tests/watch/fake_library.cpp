@@ -1,0 +1,35 @@
+// A stand-in for a CUDA library with its own runtime instance (cuBLAS, cuRAND, cuSPARSE link their
+// own libcudart): built as libcublas_watchprobe.so, so the interposer's dladdr of its calls names a
+// CUDA library. Its calls go the runtime's way, through a cuGetProcAddress resolved through
+// cuGetProcAddress, from code inside this object.
+#include <cuda.h>
+#include <cudaTypedefs.h>
+
+namespace {
+template <class Fn>
+Fn library_runtime_entry(const char* name) {
+  static PFN_cuGetProcAddress_v12000 resolver = [] {
+    void* p = nullptr;
+    CUdriverProcAddressQueryResult status{};
+    cuGetProcAddress("cuGetProcAddress", &p, 12000, CU_GET_PROC_ADDRESS_DEFAULT, &status);
+    return reinterpret_cast<PFN_cuGetProcAddress_v12000>(p);
+  }();
+  void* p = nullptr;
+  CUdriverProcAddressQueryResult status{};
+  if (resolver != nullptr) resolver(name, &p, 13000, CU_GET_PROC_ADDRESS_DEFAULT, &status);
+  return reinterpret_cast<Fn>(p);
+}
+}  // namespace
+
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_retain(CUcontext* ctx, CUdevice d) {
+  return library_runtime_entry<CUresult (*)(CUcontext*, CUdevice)>("cuDevicePrimaryCtxRetain")(ctx, d);
+}
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_release(CUdevice d) {
+  return library_runtime_entry<CUresult (*)(CUdevice)>("cuDevicePrimaryCtxRelease")(d);
+}
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_event_create(CUevent* e) {
+  return library_runtime_entry<CUresult (*)(CUevent*, unsigned)>("cuEventCreate")(e, 0);
+}
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_event_destroy(CUevent e) {
+  return library_runtime_entry<CUresult (*)(CUevent)>("cuEventDestroy")(e);
+}
