@@ -113,6 +113,17 @@ CTXSHARE_CASE(selftest, uses_a_stream_of_a_destroyed_context,
   h.observe_result("cuStreamQuery on a stream of the destroyed context", cuStreamQuery(stream));
 }
 
+// For `ctxshare mutate` without a GPU (tests/mutate_test.cpp): asks the driver its version again and
+// checks the answer against the one it gave at load; a changed answer fails the case, a skipped
+// cuInit (which the fake driver ignores) does not. Skipped where no driver initializes.
+CTXSHARE_CASE(selftest, driver_version_is_stable, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  const DriverInfo& driver = load_driver();
+  if (!driver.initialized) h.skip("no driver: " + driver.problem);
+  int version = 0;
+  CU(cuDriverGetVersion(&version));
+  h.expect_eq("cuDriverGetVersion now and at load", driver.version, version);
+}
+
 // For the GPU spreading tests: one-device cases the scheduler hands a GPU each (they skip here).
 CTXSHARE_CASE(selftest, needs_one_gpu_each, {.claims = {"SELFTEST"}, .source = "harness", .axes = {axis<Sleeper>()}}) {}
 

@@ -30,6 +30,15 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv);
 
 int env_command(bool json);
 
+// `ctxshare mutate` (docs/mutate.md): which driver faults each case notices.
+struct MutateArgs {
+  std::vector<std::string> patterns, labels, faults;  // faults: given instead of derived (mutate/fault_spec.h)
+  std::string json_path, docs_dir, from_path, explained_path;
+  int max_per_case = 3, jobs = 1;
+  double timeout_s = 0;
+};
+int mutate_command(const MutateArgs& a, const std::vector<std::string>& argv);
+
 struct DiffArgs {
   std::string old_path, new_path;
 };

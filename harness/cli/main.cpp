@@ -166,6 +166,21 @@ Command add_score_watch(CLI::App& app) {
   return {cmd, [paths] { return score_watch_command(paths->first, paths->second); }};
 }
 
+Command add_mutate(CLI::App& app, const std::vector<std::string>& argv) {
+  auto [cmd, a] = subcommand<MutateArgs>(app, "mutate", "make the driver misbehave, one fault a process, and say which cases notice (docs/mutate.md)");
+  cmd->add_option("cases", a->patterns, "case ids, families or globs (default: all)");
+  cmd->add_option("--label", a->labels, "only cases with this label (repeatable)");
+  cmd->add_option("--max-per-case", a->max_per_case, "faults per case, derived from the calls it made (default 3)")->check(CLI::Range(1, 100));
+  cmd->add_option("--fault", a->faults, "run these faults (SYMBOL[#N][@T]:KIND[:ARG]) instead of derived ones (repeatable)");
+  cmd->add_option("-j,--jobs", a->jobs, "processes at a time (default 1)")->check(CLI::Range(1, 256));
+  cmd->add_option("--timeout", a->timeout_s, "seconds per process instead of each case's own")->check(kSeconds);
+  cmd->add_option("--json", a->json_path, "write the mutants and scores as JSON")->check(kOutputPath);
+  cmd->add_option("--docs", a->docs_dir, "write DIR/mutation.md")->check(kOutputPath);
+  cmd->add_option("--from", a->from_path, "no run: the docs from this JSON (a committed run)");
+  cmd->add_option("--explained", a->explained_path, "why surviving mutants survive (default DOCS/mutation/explained.json)");
+  return {cmd, [a, argv] { return mutate_command(*a, argv); }};
+}
+
 // The hidden commands, run in child processes.
 std::vector<Command> add_children(CLI::App& app) {
   auto* floor = app.add_subcommand("__floor", "")->group("");
@@ -195,7 +210,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv, argv + argc);
   std::vector<Command> commands = {add_list(app),   add_run(app, args), add_env(app),   add_diff(app),
                                    add_matrix(app), add_tally(app), add_baseline(app),     add_repro(app), add_bench(app),
-                                   add_watch(app),  add_score_watch(app)};
+                                   add_watch(app),  add_score_watch(app), add_mutate(app, args)};
   for (auto& c : add_children(app)) commands.push_back(std::move(c));
   try {
     app.parse(argc, argv);

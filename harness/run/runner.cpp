@@ -56,7 +56,8 @@ int g_interrupted_by = 0;
 // One case's child, from start to classification.
 class Running {
  public:
-  Running(const CaseDef& def, double timeout_s, const std::string& visible_devices, const RunOptions& options)
+  Running(const CaseDef& def, double timeout_s, const std::string& visible_devices, const RunOptions& options,
+          std::size_t index)
       : timeout_s_(timeout_s), read_watch_(options.read_watch) {
     result_.id = def.id;
     result_.visible_devices = visible_devices;
@@ -65,6 +66,13 @@ class Running {
     auto env = child_environment(def.spec);
     if (!visible_devices.empty()) env.emplace_back("CUDA_VISIBLE_DEVICES", visible_devices);
     if (!options.watch_root.empty()) add_watch_environment(def, options, env);
+    if (options.environment_of)
+      for (auto& [name, value] : options.environment_of(index)) {
+        auto own = std::find_if(env.begin(), env.end(), [&](const auto& kv) { return kv.first == name; });
+        if (own == env.end()) env.emplace_back(name, value);
+        else if (name == "LD_LIBRARY_PATH") own->second = value + ":" + own->second;
+        else own->second = value;
+      }
     proc_ = spawn({"__case", def.id, "--event-fd", "3"}, true, &error, env);
     if (proc_.pid < 0) {
       result_.outcome = Outcome::error;
@@ -395,7 +403,7 @@ std::vector<CaseResult> run_batch(const std::vector<const CaseDef*>& selection, 
       if (exclusive_running || (def.spec.exclusive && !running.empty())) break;
       Slot slot{order[next], nullptr, {}};
       const std::string visible = pool.take(def, &slot.gpus);
-      slot.run = std::make_unique<Running>(def, timeout_of(def), visible, options);
+      slot.run = std::make_unique<Running>(def, timeout_of(def), visible, options, order[next]);
       running.push_back(std::move(slot));
       ++next;
     }
@@ -443,9 +451,11 @@ std::vector<CaseResult> run_cases(const std::vector<const CaseDef*>& selection, 
     else unexpected.push_back(i);
   });
   for (const std::size_t i : unexpected) {
+    RunOptions alone = options;  // a rerun is a selection of one: its environment is still selection[i]'s
+    if (options.environment_of) alone.environment_of = [&options, i](std::size_t) { return options.environment_of(i); };
     std::vector<CaseResult> reruns;
     for (int attempt = 0; attempt < options.reruns && g_interrupt == 0; ++attempt) {
-      CaseResult again = std::move(run_batch({selection[i]}, options, {})[0]);
+      CaseResult again = std::move(run_batch({selection[i]}, alone, {})[0]);
       if (again.outcome != Outcome::interrupted && !again.id.empty()) reruns.push_back(std::move(again));
     }
     judge(results[i], reruns);  // an interrupted rerun is not an attempt: the ones that ended are judged

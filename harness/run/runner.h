@@ -35,6 +35,9 @@ struct RunOptions {
   std::string watch_root;
   std::vector<std::pair<std::string, std::string>> watch_env;
   std::function<nlohmann::json(const std::string& dir)> read_watch;
+  // `mutate` (docs/mutation.md): variables for the process of selection[index] (a case may appear
+  // more than once, under a different fault each time), added to, or replacing, the case's own.
+  std::function<std::vector<std::pair<std::string, std::string>>(std::size_t index)> environment_of;
 };
 
 // Runs the selection. SIGINT, SIGTERM or SIGHUP stop the run: the running cases' processes are
