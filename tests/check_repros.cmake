@@ -1,7 +1,8 @@
 # One family's reproducers: every case of the family file exports one, and the first case's compiles
 # with its own build line (build.sh) against the toolkit and, started where libcuda cannot be loaded,
 # exits 77 as build.sh promises.
-# Run as: cmake -D EXE=<ctxshare> -D FAMILY_FILE=<cases/x.cu> -D WORK=<dir> -P check_repros.cmake
+# With COMPILE=OFF the reproducers are exported only.
+# Run as: cmake -D EXE=<ctxshare> -D FAMILY_FILE=<cases/x.cu> -D WORK=<dir> [-D COMPILE=OFF] -P check_repros.cmake
 cmake_minimum_required(VERSION 3.25...4.4)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -36,6 +37,10 @@ foreach(i RANGE ${last})
 endforeach()
 if(first STREQUAL "")
   message(FATAL_ERROR "no case comes from ${FAMILY_FILE}")
+endif()
+if(DEFINED COMPILE AND NOT COMPILE)
+  message(STATUS "${exported} reproducers exported (not compiled: CTXSHARE_REPRO_FAMILIES)")
+  return()
 endif()
 execute_process(COMMAND sh "${WORK}/${first}/build.sh" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc EQUAL 0 OR NOT EXISTS "${WORK}/${first}/repro")

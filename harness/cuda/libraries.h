@@ -3,41 +3,63 @@
 // one declares it and is skipped there. Their calls are traced like cu* and cuda* calls.
 // cuBLAS and NVRTC are in every build; the CUDA 12 wheel builds (.ci/install-cuda12) have no header
 // of the others, so each is taken only where the build has it (CTXSHARE_HAS_CUFFT, ...): a build
-// without it skips the cases that need it, with that reason (library_problem).
+// without it skips the cases that need it, with that reason (library_problem). The build says which
+// headers its own toolkit has (CTXSHARE_TOOLKIT_HAS_*), since another toolkit's may be on the include
+// path (/usr/local/include); a reproducer built without those macros looks for the header itself.
 #pragma once
 
 #include <cublas_v2.h>
 #include <nvrtc.h>
 
-#if __has_include(<cufft.h>)
-#include <cufft.h>
+#if defined(CTXSHARE_TOOLKIT_HAS_CUFFT)
+#define CTXSHARE_HAS_CUFFT CTXSHARE_TOOLKIT_HAS_CUFFT
+#elif __has_include(<cufft.h>)
 #define CTXSHARE_HAS_CUFFT 1
 #else
 #define CTXSHARE_HAS_CUFFT 0
 #endif
-#if __has_include(<curand.h>)
-#include <curand.h>
+#if CTXSHARE_HAS_CUFFT
+#include <cufft.h>
+#endif
+#if defined(CTXSHARE_TOOLKIT_HAS_CURAND)
+#define CTXSHARE_HAS_CURAND CTXSHARE_TOOLKIT_HAS_CURAND
+#elif __has_include(<curand.h>)
 #define CTXSHARE_HAS_CURAND 1
 #else
 #define CTXSHARE_HAS_CURAND 0
 #endif
-#if __has_include(<cusparse.h>)
-#include <cusparse.h>
+#if CTXSHARE_HAS_CURAND
+#include <curand.h>
+#endif
+#if defined(CTXSHARE_TOOLKIT_HAS_CUSPARSE)
+#define CTXSHARE_HAS_CUSPARSE CTXSHARE_TOOLKIT_HAS_CUSPARSE
+#elif __has_include(<cusparse.h>)
 #define CTXSHARE_HAS_CUSPARSE 1
 #else
 #define CTXSHARE_HAS_CUSPARSE 0
 #endif
-#if __has_include(<cusolverDn.h>)
-#include <cusolverDn.h>
+#if CTXSHARE_HAS_CUSPARSE
+#include <cusparse.h>
+#endif
+#if defined(CTXSHARE_TOOLKIT_HAS_CUSOLVER)
+#define CTXSHARE_HAS_CUSOLVER CTXSHARE_TOOLKIT_HAS_CUSOLVER
+#elif __has_include(<cusolverDn.h>)
 #define CTXSHARE_HAS_CUSOLVER 1
 #else
 #define CTXSHARE_HAS_CUSOLVER 0
 #endif
-#if __has_include(<nvJitLink.h>)
-#include <nvJitLink.h>
+#if CTXSHARE_HAS_CUSOLVER
+#include <cusolverDn.h>
+#endif
+#if defined(CTXSHARE_TOOLKIT_HAS_NVJITLINK)
+#define CTXSHARE_HAS_NVJITLINK CTXSHARE_TOOLKIT_HAS_NVJITLINK
+#elif __has_include(<nvJitLink.h>)
 #define CTXSHARE_HAS_NVJITLINK 1
 #else
 #define CTXSHARE_HAS_NVJITLINK 0
+#endif
+#if CTXSHARE_HAS_NVJITLINK
+#include <nvJitLink.h>
 #endif
 
 #include <string>

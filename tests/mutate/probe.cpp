@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     print_version("main", &cuDriverGetVersion);
   } else if (scenario == "context") {
     CUcontext created = nullptr;
-    const CUresult made = cuCtxCreate(&created, nullptr, 0, 0);
+    const CUresult made = cuCtxCreate_v4(&created, nullptr, 0, 0);
     CUcontext current = nullptr;
     cuCtxGetCurrent(&current);
     std::printf("create: %d made %s, current is it: %s\n", static_cast<int>(made), created ? "a context" : "none",

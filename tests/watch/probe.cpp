@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     cuDeviceGetName(name, sizeof name, 0);  // not watched: forwarded by a trampoline
     std::printf("device name: %s\n", name);
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUstream stream = nullptr;
     CUevent event = nullptr;
     CUdeviceptr p = 0;
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   if (scenario == "unbalanced_release") return unbalanced_release();
   if (scenario == "destroyed_context_stream") {  // arg: runtime or program, who queries
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUstream stream = nullptr;
     rt_stream_create(&stream);
     cuCtxDestroy(ctx);
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "destroyed_context_stream_then_event") {
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUstream stream = nullptr;
     CUevent event = nullptr;
     rt_stream_create(&stream);
@@ -141,10 +141,10 @@ int main(int argc, char** argv) {
   }
   if (scenario == "event_on_other_context_stream") {
     CUcontext first = nullptr, second = nullptr;
-    cuCtxCreate(&first, nullptr, 0, 0);
+    cuCtxCreate_v4(&first, nullptr, 0, 0);
     CUevent event = nullptr;
     cuEventCreate(&event, 0);
-    cuCtxCreate(&second, nullptr, 0, 0);
+    cuCtxCreate_v4(&second, nullptr, 0, 0);
     CUstream stream = nullptr;
     cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
     std::printf("record: %d\n", cuEventRecord(event, stream));
@@ -152,12 +152,12 @@ int main(int argc, char** argv) {
   }
   if (scenario == "foreign_stream") {
     CUcontext owner = nullptr, other = nullptr;
-    cuCtxCreate(&owner, nullptr, 0, 0);
+    cuCtxCreate_v4(&owner, nullptr, 0, 0);
     CUstream stream = nullptr;
     cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
     CUdeviceptr p = 0;
     cuMemAlloc(&p, 256);
-    cuCtxCreate(&other, nullptr, 0, 0);
+    cuCtxCreate_v4(&other, nullptr, 0, 0);
     int words[64] = {};
     std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
     return 0;
@@ -169,14 +169,14 @@ int main(int argc, char** argv) {
   }
   if (scenario == "pushed_at_thread_exit") {
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     cuCtxPopCurrent(nullptr);
     std::thread([ctx] { cuCtxPushCurrent(ctx); }).join();
     return 0;
   }
   if (scenario == "runtime_switch") {
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     runtime_initializes();
     return 0;
   }
@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "library_event_after_cuCtxDestroy") {
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUevent event = nullptr;
     fakelib_event_create(&event);
     cuCtxDestroy(ctx);
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "runtime_waits_after_switch") {  // arg: stream_query, stream_synchronize or event_query
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUstream stream = nullptr;
     CUevent event = nullptr;
     cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
@@ -231,17 +231,17 @@ int main(int argc, char** argv) {
   }
   if (scenario == "context_less_kernel_on_a_created_stream") {  // a CUkernel, not a CUfunction of the current context
     CUcontext owner = nullptr, other = nullptr;
-    cuCtxCreate(&owner, nullptr, 0, 0);
+    cuCtxCreate_v4(&owner, nullptr, 0, 0);
     CUstream stream = nullptr;
     cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
-    cuCtxCreate(&other, nullptr, 0, 0);
+    cuCtxCreate_v4(&other, nullptr, 0, 0);
     auto* kernel = reinterpret_cast<CUfunction>(0x4242);  // what cuLibraryGetKernel handed out
     std::printf("launch: %d\n", cuLaunchKernel(kernel, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr));
     return 0;
   }
   if (scenario == "fork_after_driver_init") {
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     const pid_t child = fork();
     if (child == 0) {
       CUdeviceptr p = 0;
