@@ -51,6 +51,17 @@ inline constexpr HazardText kHazardTexts[] = {
     {"no_current_context", "a driver call that needs a context was made on a thread with none current"},
     {"contexts_left_pushed_at_thread_exit", "a thread ended with contexts it pushed still on its stack"},
     {"cuda_used_in_forked_child", "a forked child called the driver after its parent had initialized CUDA"},
+    {"ipc_handle_opened_in_its_exporting_process",
+     "an interprocess memory or event handle was opened in the process that exported it (the IPC functions open "
+     "handles exported from another process)"},
+    {"ipc_handle_opened_through_the_other_api",
+     "an interprocess handle exported through one API (the runtime's cudaIpcGet*Handle or the driver's cuIpcGet*Handle) "
+     "was opened in another process through the other"},
+    {"ipc_handle_opened_after_the_exporter_exited",
+     "an interprocess handle was opened after the process that exported it had ended"},
+    {"runtime_objects_left_in_an_ended_context",
+     "a context was destroyed, reset or released to zero while streams or events the runtime made in it were not "
+     "destroyed: the runtime's next call on one of them fails inside the runtime, before the driver"},
     {"call_after_runtime_teardown",
      "a driver call after the runtime released its last retain of the primary context (its teardown at exit): an exit "
      "handler registered before the runtime started, or a static destructor"},
@@ -64,6 +75,11 @@ inline constexpr HazardText kHazardTexts[] = {
 //                                       reset or the release to zero, component:function>
 //   stream_of_another_context           <use>[/after_runtime_switch: the runtime had replaced a created context]
 //   call_after_runtime_teardown, no_current_context, event_recorded_...: <use>
+//   ipc_handle_opened_in_its_exporting_process   <open>/<export>
+//   ipc_handle_opened_through_the_other_api      <export>/<open>/<primary | created_context: the exporter's current context>
+//   ipc_handle_opened_after_the_exporter_exited  <open>/<export>
+//     (the last two are found by the report reader, matching the handle's bytes across the run's processes)
+//   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
 // Where cases differ only by what happens after the detected call (the value a later call returns),
 // the row names the closest case: primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary
 // has three variants that differ only in the runtime call made after the second release, which is
@@ -239,6 +255,23 @@ inline constexpr HazardRow kHazardTable[] = {
      "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.CU_STREAM_LEGACY "
      "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.CU_STREAM_PER_THREAD "
      "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.null_stream"},
+    {"no_current_context", "program:cuMemcpy/host_to_device", "warning",
+     "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_host_to_device"},
+    {"no_current_context", "program:cuMemcpy/device_to_host", "warning",
+     "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_device_to_host"},
+    // cuPointerGetAttribute with nothing current: these attributes answer from the allocation.
+    {"no_current_context", "program:cuPointerGetAttribute/CONTEXT", "warning",
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.CONTEXT"},
+    {"no_current_context", "program:cuPointerGetAttribute/DEVICE_ORDINAL", "warning",
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.DEVICE_ORDINAL"},
+    {"no_current_context", "program:cuPointerGetAttribute/MEMORY_TYPE", "warning",
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.MEMORY_TYPE"},
+    {"no_current_context", "program:cuPointerGetAttribute/RANGE_START_ADDR", "warning",
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.RANGE_START_ADDR"},
+    // DEVICE_POINTER is documented to fail with no current context; these conformance cases ask on purpose.
+    {"no_current_context", "program:cuPointerGetAttribute/DEVICE_POINTER", "warning",
+     "no_current_context.device_pointer_attribute_fails_on_a_thread_with_none.device_memory",
+     "no_current_context.device_pointer_attribute_fails_on_a_thread_with_none.pinned_host_memory"},
     {"no_current_context", "program:cuMemcpyDtoH*", "warning",
      "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpyDtoH"},
     {"no_current_context", "program:cuMemcpyHtoD*", "warning",
@@ -272,6 +305,59 @@ inline constexpr HazardRow kHazardTable[] = {
     {"call_after_runtime_teardown", "program:cuCtxDestroy*", "error",
      "teardown.created_context_destroyed_from_an_exit_handler.before_the_runtime_starts"},
     {"call_after_runtime_teardown", "*", "warning",
+     ""},
+    // Reported at the destroy or reset: the runtime's next call on a handle it kept crashes inside the
+    // runtime (cudaStreamQuery, cudaStreamDestroy, cudaEventDestroy on the H100 run) before any driver
+    // call. Cases that go on to use the objects through a call that reaches the driver are named by
+    // that use too (object_of_destroyed_context, object_of_reset_primary).
+    {"runtime_objects_left_in_an_ended_context", "*:cuCtxDestroy*/stream+event", "warning",
+     "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery", "",
+     "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery_then_cudaEventQuery"},
+    {"runtime_objects_left_in_an_ended_context", "*:cuCtxDestroy*/stream", "warning",
+     "stale_objects.stream_destroyed_after_its_context_ended.runtime.cuCtxDestroy"},
+    {"runtime_objects_left_in_an_ended_context", "runtime:cuDevicePrimaryCtxReset*/stream+event", "warning",
+     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaStreamDestroy", "",
+     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaEventDestroy"},
+    {"runtime_objects_left_in_an_ended_context", "runtime:cuDevicePrimaryCtxReset*/stream", "warning",
+     "stale_objects.stream_destroyed_after_its_context_ended.runtime.cudaDeviceReset"},
+    {"runtime_objects_left_in_an_ended_context", "runtime:cuDevicePrimaryCtxReset*/event", "warning",
+     "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cudaEventDestroy"},
+    {"runtime_objects_left_in_an_ended_context", "program:cuDevicePrimaryCtxReset*/stream", "warning",
+     "stale_objects.stream_destroyed_after_its_context_ended.runtime.cuDevicePrimaryCtxReset"},
+    {"runtime_objects_left_in_an_ended_context", "program:cuDevicePrimaryCtxRelease*/stream", "warning",
+     "stale_objects.stream_destroyed_after_its_context_ended.runtime.cuDevicePrimaryCtxRelease"},
+    {"runtime_objects_left_in_an_ended_context", "*", "warning",
+     ""},
+    // Interprocess handles. The runtime's cudaIpc* reach the driver through cuGetProcAddress (runtime:).
+    {"ipc_handle_opened_in_its_exporting_process", "program:cuIpcOpenMemHandle*", "warning",
+     "interprocess.memory_handle_opened_in_the_process_that_exported_it.driver"},
+    {"ipc_handle_opened_in_its_exporting_process", "runtime:cuIpcOpenMemHandle*", "warning",
+     "interprocess.memory_handle_opened_in_the_process_that_exported_it.runtime"},
+    {"ipc_handle_opened_in_its_exporting_process", "*", "warning",
+     ""},
+    {"ipc_handle_opened_through_the_other_api", "program:cuIpcGetMemHandle/runtime:cuIpcOpenMemHandle*/created_context", "warning",
+     "interprocess.memory_handle_opened_through_the_other_api.cuIpcGetMemHandle_to_cudaIpcOpenMemHandle.created_context"},
+    {"ipc_handle_opened_through_the_other_api", "program:cuIpcGetMemHandle/runtime:cuIpcOpenMemHandle*/primary", "warning",
+     "interprocess.memory_handle_opened_through_the_other_api.cuIpcGetMemHandle_to_cudaIpcOpenMemHandle.primary"},
+    {"ipc_handle_opened_through_the_other_api", "runtime:cuIpcGetMemHandle/program:cuIpcOpenMemHandle*/created_context", "warning",
+     "interprocess.memory_handle_opened_through_the_other_api.cudaIpcGetMemHandle_to_cuIpcOpenMemHandle.created_context"},
+    {"ipc_handle_opened_through_the_other_api", "runtime:cuIpcGetMemHandle/program:cuIpcOpenMemHandle*/primary", "warning",
+     "interprocess.memory_handle_opened_through_the_other_api.cudaIpcGetMemHandle_to_cuIpcOpenMemHandle.primary"},
+    {"ipc_handle_opened_through_the_other_api", "runtime:cuIpcGetEventHandle/program:cuIpcOpenEventHandle/*", "warning",
+     "interprocess.event_handle_opened_through_the_other_api.cudaIpcGetEventHandle_to_cuIpcOpenEventHandle"},
+    {"ipc_handle_opened_through_the_other_api", "program:cuIpcGetEventHandle/runtime:cuIpcOpenEventHandle/*", "warning",
+     "interprocess.event_handle_opened_through_the_other_api.cuIpcGetEventHandle_to_cudaIpcOpenEventHandle"},
+    {"ipc_handle_opened_through_the_other_api", "*", "warning",
+     ""},
+    {"ipc_handle_opened_after_the_exporter_exited", "program:cuIpcOpenMemHandle*", "error",
+     "interprocess.memory_handle_opened_after_the_exporter_exited.driver"},
+    {"ipc_handle_opened_after_the_exporter_exited", "runtime:cuIpcOpenMemHandle*", "error",
+     "interprocess.memory_handle_opened_after_the_exporter_exited.runtime"},
+    {"ipc_handle_opened_after_the_exporter_exited", "program:cuIpcOpenEventHandle*", "error",
+     "interprocess.event_handle_opened_after_the_exporter_exited.driver"},
+    {"ipc_handle_opened_after_the_exporter_exited", "runtime:cuIpcOpenEventHandle*", "error",
+     "interprocess.event_handle_opened_after_the_exporter_exited.runtime"},
+    {"ipc_handle_opened_after_the_exporter_exited", "*", "error",
      ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},

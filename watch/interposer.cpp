@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <array>
@@ -54,6 +55,9 @@ using CUevent = struct CUevent_st*;
 using CUmodule = struct CUmod_st*;
 using CUfunction = struct CUfunc_st*;
 using CUdeviceptr = unsigned long long;
+struct IpcHandle {  // CUipcMemHandle, CUipcEventHandle: 64 opaque bytes, passed by value
+  char reserved[64];
+};
 constexpr CUresult kSuccess = 0;
 constexpr CUresult kInvalidContext = 201;   // CUDA_ERROR_INVALID_CONTEXT
 constexpr CUresult kStubLibrary = 34;       // CUDA_ERROR_STUB_LIBRARY: what a symbol the real driver lacks answers
@@ -194,6 +198,14 @@ std::string find_real_driver() {
   X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void* src, std::size_t n), (dst, src, n))                   \
   X(cuMemcpyDtoH_v2, (void* dst, CUdeviceptr src, std::size_t n), (dst, src, n))                         \
   X(cuMemcpyHtoDAsync_v2, (CUdeviceptr dst, const void* src, std::size_t n, CUstream s), (dst, src, n, s)) \
+  X(cuMemcpy, (CUdeviceptr dst, CUdeviceptr src, std::size_t n), (dst, src, n))                          \
+  X(cuMemcpyAsync, (CUdeviceptr dst, CUdeviceptr src, std::size_t n, CUstream s), (dst, src, n, s))      \
+  X(cuPointerGetAttribute, (void* data, int attribute, CUdeviceptr p), (data, attribute, p))             \
+  X(cuIpcGetMemHandle, (IpcHandle * h, CUdeviceptr p), (h, p))                                           \
+  X(cuIpcOpenMemHandle, (CUdeviceptr * p, IpcHandle h, unsigned flags), (p, h, flags))                   \
+  X(cuIpcOpenMemHandle_v2, (CUdeviceptr * p, IpcHandle h, unsigned flags), (p, h, flags))                \
+  X(cuIpcGetEventHandle, (IpcHandle * h, CUevent e), (h, e))                                             \
+  X(cuIpcOpenEventHandle, (CUevent * e, IpcHandle h), (e, h))                                            \
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
   X(cuModuleUnload, (CUmodule m), (m))                                                                   \
   X(cuModuleGetFunction, (CUfunction * f, CUmodule m, const char* name), (f, m, name))                   \
@@ -249,6 +261,7 @@ struct Object {
   CUcontext ctx = nullptr;
   unsigned generation = 0;
   std::string made_by;  // "runtime:cuStreamCreate"
+  bool by_library = false;  // made from a CUDA library (its own runtime instance), not the process's runtime
 };
 
 struct Primary {
@@ -273,6 +286,7 @@ struct Model {
   std::map<int, Primary> primaries;
   std::set<std::pair<std::string, void*>> reported;
   std::atomic<bool> runtime_torn_down{false};  // the runtime released its last primary retain (its teardown at exit)
+  std::map<std::string, std::string> exported;  // IPC handle bytes this process exported -> the exporting call
   std::string forked_from;  // in a forked child of an initialized parent: which component initialized it
   bool fork_reported = false;
 };
@@ -415,7 +429,7 @@ ContextRecord& record_of(CUcontext ctx) { return model().contexts[ctx]; }
 
 Object object_here(const Call& c) {
   const CUcontext ctx = real_current();
-  return Object{ctx, record_of(ctx).generation, c.label()};
+  return Object{ctx, record_of(ctx).generation, c.label(), c.origin == Origin::runtime && !library_of(c.caller).empty()};
 }
 
 // A use of an object: is its context still the one it was made in?
@@ -575,6 +589,29 @@ void context_created(const Call& c, CUcontext ctx) {
   note_current(*c.thread, ctx, true);
 }
 
+// A context ending (destroyed, reset, or released to zero by a component other than the runtime)
+// while streams or events the process's runtime made in it are not destroyed: the runtime keeps their
+// handles, and its next call on one (cudaStreamQuery, cudaStreamDestroy, cudaEventDestroy) fails
+// inside the runtime, before any driver call this interposer could see, so the report is here.
+// Called with the model locked, before context_ended.
+void check_runtime_objects_left(const Call& c, CUcontext ctx) {
+  if (ctx == nullptr) return;
+  Model& m = model();
+  const unsigned generation = record_of(ctx).generation;
+  auto left_in = [&](const std::unordered_map<void*, Object>& map) {
+    int n = 0;
+    for (const auto& [handle, o] : map)
+      if (o.ctx == ctx && o.generation == generation && !o.by_library && o.made_by.rfind("runtime:", 0) == 0) ++n;
+    return n;
+  };
+  const int streams = left_in(m.streams), events = left_in(m.events);
+  if (streams == 0 && events == 0) return;
+  const std::string kinds = streams && events ? "stream+event" : streams ? "stream" : "event";
+  report(c, "runtime_objects_left_in_an_ended_context", c.label() + "/" + kinds,
+         c.label() + " ended context " + pointer_text(ctx) + " while " + std::to_string(streams) + " stream(s) and " +
+             std::to_string(events) + " event(s) the runtime made in it are not destroyed");
+}
+
 void context_ended(CUcontext ctx, char why, const std::string& by) {
   ContextRecord& r = record_of(ctx);
   r.endings.resize(r.generation + 1, why);
@@ -588,9 +625,11 @@ void context_ended(CUcontext ctx, char why, const std::string& by) {
 
 void primary_ended(const Call& c, CUdevice dev, bool is_release) {
   Primary& p = model().primaries[dev];
-  if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
   // A library's runtime instance letting go of its retain (its teardown) resets nothing of the process's.
   const bool library_release = is_release && !library_of(c.caller).empty();
+  // The runtime's own last release is its teardown at exit: what it leaves is not used again.
+  if (!(is_release && c.origin == Origin::runtime)) check_runtime_objects_left(c, p.ctx);
+  if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
   if (c.origin == Origin::runtime && !library_release && created_and_alive(c.thread->current()))
     report(c, "runtime_reset_under_created_context", c.label(),
            "the runtime's " + std::string(c.function) + " ended device " + std::to_string(dev) +
@@ -662,6 +701,7 @@ CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
   std::lock_guard lock(model().mutex);
   check_forked(c);
   if (r != kSuccess) return r;
+  check_runtime_objects_left(c, ctx);
   context_ended(ctx, 'd', c.label());
   // "If ctx is current to the calling thread then ctx will also be popped" (cuCtxDestroy).
   auto& stack = c.thread->stack;
@@ -980,6 +1020,145 @@ WRAPPER w_cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size_t n, 
   WATCH_BEGIN(cuMemcpyHtoDAsync_v2);
   return use_memory(c, dst, real_cuMemcpyHtoDAsync_v2(dst, src, n, s), s, true);
 }
+// ---- calls that take their context from the thread ----
+
+// cuMemcpy and cuMemcpyAsync "infer the type of transfer from the pointer values"; they still need a
+// current context (no_current_context.driver_copy_on_a_thread_with_none). The key says which way
+// the copy went by the allocations the model knows: "<use>/<host|device>_to_<host|device>".
+CUresult generic_copy(const Call& c, CUdeviceptr dst, CUdeviceptr src, CUresult r) {
+  end_call(c, r);
+  if (r == kInvalidContext && real_current() == nullptr) {
+    std::lock_guard lock(model().mutex);
+    const std::string way = std::string(find_memory(src) ? "device" : "host") + "_to_" + (find_memory(dst) ? "device" : "host");
+    report(c, "no_current_context", c.label() + "/" + way, c.label() + " (" + way + ") on a thread with no current context");
+  }
+  Uses u(c);
+  u.memory = {dst, src};
+  u.check(r);
+  return r;
+}
+
+const char* pointer_attribute_name(int attribute) {
+  static const char* const kNames[] = {"?", "CONTEXT", "MEMORY_TYPE", "DEVICE_POINTER", "HOST_POINTER", "P2P_TOKENS",
+                                       "SYNC_MEMOPS", "BUFFER_ID", "IS_MANAGED", "DEVICE_ORDINAL",
+                                       "IS_LEGACY_CUDA_IPC_CAPABLE", "RANGE_START_ADDR", "RANGE_SIZE", "MAPPED"};
+  return attribute > 0 && attribute < static_cast<int>(sizeof kNames / sizeof kNames[0]) ? kNames[attribute] : "other";
+}
+
+WRAPPER w_cuMemcpy(CUdeviceptr dst, CUdeviceptr src, std::size_t n) {
+  WATCH_BEGIN(cuMemcpy);
+  return generic_copy(c, dst, src, real_cuMemcpy(dst, src, n));
+}
+WRAPPER w_cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, std::size_t n, CUstream s) {
+  WATCH_BEGIN(cuMemcpyAsync);
+  return generic_copy(c, dst, src, real_cuMemcpyAsync(dst, src, n, s));
+}
+// A pointer's attributes asked by the program on a thread with nothing current: some answer (from
+// the allocation), some fail (documented for DEVICE_POINTER: "in the current context"). The runtime's
+// own calls are left out: it binds a context before it needs one.
+WRAPPER w_cuPointerGetAttribute(void* data, int attribute, CUdeviceptr p) {
+  WATCH_BEGIN(cuPointerGetAttribute);
+  const CUresult r = real_cuPointerGetAttribute(data, attribute, p);
+  end_call(c, r);
+  if (O == Origin::program && real_current() == nullptr) {
+    std::lock_guard lock(model().mutex);
+    report(c, "no_current_context", c.label() + "/" + pointer_attribute_name(attribute),
+           c.label() + " of " + pointer_attribute_name(attribute) + " on a thread with no current context (result " +
+               std::to_string(r) + ")");
+  }
+  return r;
+}
+
+// ---- interprocess handles ----
+//
+// Each export is a record ("ipc_export": the handle's bytes, the exporting call, the context kind) and
+// each open another ("ipc_open": the same, with the opening call's place): the report reader matches
+// them across the processes of one run by the bytes (harness/reports/watch.cpp: a handle opened through
+// the other API, or after its exporter's process ended). An open of a handle this process exported is
+// reported here, before the open.
+
+std::string hex_bytes(const IpcHandle& h) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : h.reserved) out += digits[b >> 4], out += digits[b & 15];
+  return out;
+}
+
+std::int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+CUresult ipc_exported(const Call& c, const char* kind, const IpcHandle* h, CUresult r) {
+  end_call(c, r);
+  if (r != kSuccess || h == nullptr) return r;
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  const std::string bytes = hex_bytes(*h);
+  model().exported[bytes] = c.label();
+  const CUcontext ctx = real_current();
+  const char* where = ctx == nullptr ? "none" : record_of(ctx).primary ? "primary" : "created_context";
+  write_line("{\"event\":\"ipc_export\",\"pid\":" + std::to_string(getpid()) + ",\"kind\":\"" + kind +
+             "\",\"handle\":\"" + bytes + "\",\"by\":" + json_string(c.label()) + ",\"context\":\"" + where +
+             "\",\"t_ns\":" + std::to_string(now_ns()) + "}");
+  return r;
+}
+
+// Before the open: a handle of this process's own, and the record the reader matches.
+void ipc_opening(const Call& c, const char* kind, const IpcHandle& h) {
+  const std::string bytes = hex_bytes(h);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  Model& m = model();
+  if (auto it = m.exported.find(bytes); it != m.exported.end())
+    report(c, "ipc_handle_opened_in_its_exporting_process", c.label() + "/" + it->second,
+           std::string("an interprocess ") + kind + " handle this process exported (" + it->second + ") opened by " + c.label() +
+               " in the same process (the IPC functions open handles exported from another process)");
+  Dl_info info{};
+  std::string site = "?";
+  if (c.caller != nullptr && dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "+0x%lx",
+                  static_cast<unsigned long>(static_cast<char*>(c.caller) - static_cast<char*>(info.dli_fbase)));
+    site = std::string(info.dli_fname) + offset;
+  }
+  write_line("{\"event\":\"ipc_open\",\"pid\":" + std::to_string(getpid()) + ",\"kind\":\"" + kind +
+             "\",\"handle\":\"" + bytes + "\",\"by\":" + json_string(c.label()) +
+             ",\"t_ns\":" + std::to_string(now_ns()) + ",\"thread\":" + std::to_string(c.thread->index) +
+             ",\"tid\":" + std::to_string(c.thread->tid) + ",\"call\":" + std::to_string(c.number) +
+             ",\"function\":" + json_string(c.function) + ",\"component\":\"" + origin_name(c.origin) + "\"" +
+             ",\"site\":" + json_string(site) + ",\"recent\":" + recent_calls(*c.thread) + "}");
+}
+
+WRAPPER w_cuIpcGetMemHandle(IpcHandle* h, CUdeviceptr p) {
+  WATCH_BEGIN(cuIpcGetMemHandle);
+  return ipc_exported(c, "memory", h, real_cuIpcGetMemHandle(h, p));
+}
+WRAPPER w_cuIpcOpenMemHandle(CUdeviceptr* p, IpcHandle h, unsigned flags) {
+  WATCH_BEGIN(cuIpcOpenMemHandle);
+  ipc_opening(c, "memory", h);
+  const CUresult r = real_cuIpcOpenMemHandle(p, h, flags);
+  end_call(c, r);
+  return r;
+}
+WRAPPER w_cuIpcOpenMemHandle_v2(CUdeviceptr* p, IpcHandle h, unsigned flags) {
+  WATCH_BEGIN(cuIpcOpenMemHandle_v2);
+  ipc_opening(c, "memory", h);
+  const CUresult r = real_cuIpcOpenMemHandle_v2(p, h, flags);
+  end_call(c, r);
+  return r;
+}
+WRAPPER w_cuIpcGetEventHandle(IpcHandle* h, CUevent e) {
+  WATCH_BEGIN(cuIpcGetEventHandle);
+  return ipc_exported(c, "event", h, real_cuIpcGetEventHandle(h, e));
+}
+WRAPPER w_cuIpcOpenEventHandle(CUevent* e, IpcHandle h) {
+  WATCH_BEGIN(cuIpcOpenEventHandle);
+  ipc_opening(c, "event", h);
+  return made(c, model().events, e, real_cuIpcOpenEventHandle(e, h));
+}
+
 WRAPPER w_cuModuleLoadData(CUmodule* m, const void* image) {
   WATCH_BEGIN(cuModuleLoadData);
   return made(c, model().modules, m, real_cuModuleLoadData(m, image));
@@ -1065,6 +1244,11 @@ constexpr Versioned kVersions[] = {
     {"cuMemsetD8", 3020, "cuMemsetD8_v2"}, {"cuMemsetD32", 3020, "cuMemsetD32_v2"},
     {"cuMemcpyHtoD", 3020, "cuMemcpyHtoD_v2"}, {"cuMemcpyDtoH", 3020, "cuMemcpyDtoH_v2"},
     {"cuMemcpyHtoDAsync", 3020, "cuMemcpyHtoDAsync_v2"},
+    {"cuMemcpy", 4000, "cuMemcpy"}, {"cuMemcpyAsync", 4000, "cuMemcpyAsync"},
+    {"cuPointerGetAttribute", 4000, "cuPointerGetAttribute"},
+    {"cuIpcGetMemHandle", 4010, "cuIpcGetMemHandle"}, {"cuIpcOpenMemHandle", 4010, "cuIpcOpenMemHandle"},
+    {"cuIpcOpenMemHandle", 11000, "cuIpcOpenMemHandle_v2"}, {"cuIpcGetEventHandle", 4010, "cuIpcGetEventHandle"},
+    {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
 };
@@ -1148,6 +1332,11 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
   write_line("{\"event\":\"start\",\"pid\":" + std::to_string(getpid()) + ",\"ppid\":" + std::to_string(getppid()) +
              ",\"exe\":" + json_string(exe) + ",\"driver\":" + json_string(g_real_path) +
              ",\"loaded\":" + (g_real ? "true" : "false") + "}");
+}
+
+// The process's end, for the reader: a handle opened after its exporter's process ended.
+[[gnu::destructor]] void process_ends() {
+  write_line("{\"event\":\"end\",\"pid\":" + std::to_string(getpid()) + ",\"t_ns\":" + std::to_string(now_ns()) + "}");
 }
 
 }  // namespace

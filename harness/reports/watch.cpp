@@ -1,6 +1,7 @@
 #include "harness/reports/watch.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "watch/hazard_table.h"
@@ -62,6 +64,54 @@ std::vector<std::string> ld_cache_entries() {
     break;
   }
   return found;
+}
+
+// A hazard the reader finds across processes, named by the table's first matching row.
+nlohmann::json cross_process_hazard(const nlohmann::json& open, const char* hazard, const std::string& key, const std::string& what) {
+  nlohmann::json h = open;
+  h["event"] = "hazard";
+  h["hazard"] = hazard;
+  h["key"] = key;
+  h["what"] = what;
+  h["level"] = "warning";
+  h["case"] = "";
+  h["cases"] = nlohmann::json::array();
+  h["indistinguishable"] = nlohmann::json::array();
+  for (const auto& row : watch::kHazardTable) {
+    if (std::string(row.hazard) != hazard || ::fnmatch(row.key, key.c_str(), 0) != 0) continue;
+    h["level"] = row.level;
+    h["case"] = row.case_id;
+    if (*row.case_id != '\0') h["cases"].push_back(row.case_id);
+    for (const auto& id : split(row.also_shown_by, ' ')) h["cases"].push_back(id);
+    for (const auto& id : split(row.indistinguishable_from, ' ')) h["indistinguishable"].push_back(id);
+    break;
+  }
+  for (const char* field : {"kind", "handle", "by", "t_ns"}) h.erase(field);
+  return h;
+}
+
+// Interprocess handles opened in one process of the run and exported by another (matched by their
+// bytes): through the other API than the export's, or after the exporter's process ended.
+void interprocess_hazards(const std::vector<nlohmann::json>& exports, const std::vector<nlohmann::json>& opens,
+                          const std::map<int, std::int64_t>& ends, std::vector<nlohmann::json>* hazards) {
+  auto component = [](const std::string& label) { return label.substr(0, label.find(':')); };
+  for (const auto& open : opens)
+    for (const auto& exp : exports) {
+      const int exporter = exp.value("pid", 0);
+      if (exp.value("handle", "") != open.value("handle", "") || exporter == open.value("pid", 0)) continue;
+      const std::string by = open.value("by", ""), made_by = exp.value("by", "");
+      if (component(by) != component(made_by))
+        hazards->push_back(cross_process_hazard(
+            open, "ipc_handle_opened_through_the_other_api", made_by + "/" + by + "/" + exp.value("context", ""),
+            "an interprocess " + open.value("kind", "") + " handle exported by " + made_by + " in process " +
+                std::to_string(exporter) + " opened by " + by));
+      if (const auto end = ends.find(exporter); end != ends.end() && end->second < open.value("t_ns", std::int64_t{0}))
+        hazards->push_back(cross_process_hazard(
+            open, "ipc_handle_opened_after_the_exporter_exited", by + "/" + made_by,
+            "an interprocess " + open.value("kind", "") + " handle exported by " + made_by + " in process " +
+                std::to_string(exporter) + ", which had ended, opened by " + by));
+      break;
+    }
 }
 
 }  // namespace
@@ -122,7 +172,8 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
     }
     ::closedir(d);
   }
-  std::vector<nlohmann::json> hazards;
+  std::vector<nlohmann::json> hazards, exports, opens;
+  std::map<int, std::int64_t> ends;
   for (const auto& file : files) {
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
@@ -131,8 +182,12 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
       const std::string event = record.value("event", "");
       if (event == "start") reports["processes"].push_back(record);
       else if (event == "hazard") hazards.push_back(record);
+      else if (event == "ipc_export") exports.push_back(record);
+      else if (event == "ipc_open") opens.push_back(record);
+      else if (event == "end") ends[record.value("pid", 0)] = record.value("t_ns", std::int64_t{0});
     }
   }
+  interprocess_hazards(exports, opens, ends, &hazards);
   // In the order they happened within each process, processes by pid.
   std::sort(hazards.begin(), hazards.end(), [](const auto& a, const auto& b) {
     return std::pair(a.value("pid", 0), a.value("call", 0)) < std::pair(b.value("pid", 0), b.value("call", 0));

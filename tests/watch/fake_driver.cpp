@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace {
 using CUresult = int;
 using CUdevice = int;
@@ -136,6 +138,40 @@ FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) 
 FAKE cuLaunchKernel(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Handle s, void**, void**) {
   return s == nullptr ? kSuccess : object_call(s);
 }
+// Copies and pointer attributes that take their context from the thread.
+FAKE cuMemcpy(std::uintptr_t, std::uintptr_t, std::size_t) { return current() == nullptr ? kInvalidContext : kSuccess; }
+FAKE cuMemcpyAsync(std::uintptr_t, std::uintptr_t, std::size_t, Handle) {
+  return current() == nullptr ? kInvalidContext : kSuccess;
+}
+FAKE cuPointerGetAttribute(void* data, int attribute, std::uintptr_t p) {
+  constexpr int kDevicePointer = 3;  // "If there is no current CUcontext then CUDA_ERROR_INVALID_CONTEXT is returned"
+  if (attribute == kDevicePointer && current() == nullptr) return kInvalidContext;
+  std::memcpy(data, &p, sizeof p);
+  return kSuccess;
+}
+
+// Interprocess handles: 64 bytes naming the exporting process and the object; an open maps a new address.
+struct IpcHandle {
+  char reserved[64];
+};
+CUresult export_handle(IpcHandle* h, std::uintptr_t object) {
+  std::memset(h->reserved, 0, sizeof h->reserved);
+  const long pid = static_cast<long>(getpid());
+  std::memcpy(h->reserved, &pid, sizeof pid);
+  std::memcpy(h->reserved + 8, &object, sizeof object);
+  return object_call(reinterpret_cast<Handle>(object));
+}
+FAKE cuIpcGetMemHandle(IpcHandle* h, std::uintptr_t p) { return export_handle(h, p); }
+FAKE cuIpcGetEventHandle(IpcHandle* h, Handle e) { return export_handle(h, reinterpret_cast<std::uintptr_t>(e)); }
+FAKE cuIpcOpenMemHandle_v2(std::uintptr_t* p, IpcHandle, unsigned) {
+  Handle h = nullptr;
+  const CUresult r = make_object(&h);
+  if (r == kSuccess) *p = reinterpret_cast<std::uintptr_t>(h);
+  return r;
+}
+FAKE cuIpcOpenMemHandle(std::uintptr_t* p, IpcHandle h, unsigned flags) { return cuIpcOpenMemHandle_v2(p, h, flags); }
+FAKE cuIpcOpenEventHandle(Handle* e, IpcHandle) { return make_object(e); }
+FAKE cuIpcCloseMemHandle(std::uintptr_t p) { return object_call(reinterpret_cast<Handle>(p)); }
 
 FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint64_t, int* status);
 FAKE cuGetProcAddress(const char* symbol, void** pfn, int version, std::uint64_t flags) {
@@ -177,6 +213,10 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuMemFree", reinterpret_cast<void*>(&cuMemFree_v2)},
       {"cuMemsetD8", reinterpret_cast<void*>(&cuMemsetD8_v2)},
       {"cuLaunchKernel", reinterpret_cast<void*>(&cuLaunchKernel)},
+      {"cuIpcGetMemHandle", reinterpret_cast<void*>(&cuIpcGetMemHandle)},
+      {"cuIpcGetEventHandle", reinterpret_cast<void*>(&cuIpcGetEventHandle)},
+      {"cuIpcOpenMemHandle", reinterpret_cast<void*>(&cuIpcOpenMemHandle_v2)},
+      {"cuIpcOpenEventHandle", reinterpret_cast<void*>(&cuIpcOpenEventHandle)},
   };
   auto it = kEntries.find(symbol);
   if (status) *status = it == kEntries.end() ? 1 : 0;

@@ -45,7 +45,30 @@ CUresult rt_stream_create(CUstream* s) {
 }
 CUresult rt_stream_query(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamQuery")(s); }
 CUresult rt_event_create(CUevent* e) { return runtime_entry<CUresult (*)(CUevent*, unsigned)>("cuEventCreate")(e, 0); }
+CUresult rt_stream_destroy(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamDestroy")(s); }
+CUresult rt_event_destroy(CUevent e) { return runtime_entry<CUresult (*)(CUevent)>("cuEventDestroy")(e); }
 CUresult rt_event_query(CUevent e) { return runtime_entry<CUresult (*)(CUevent)>("cuEventQuery")(e); }
+
+// Interprocess handles, exported and opened either way.
+CUresult export_memory(bool runtime, CUipcMemHandle* h, CUdeviceptr p) {
+  return runtime ? runtime_entry<CUresult (*)(CUipcMemHandle*, CUdeviceptr)>("cuIpcGetMemHandle")(h, p) : cuIpcGetMemHandle(h, p);
+}
+CUresult open_memory(bool runtime, CUdeviceptr* p, CUipcMemHandle h) {
+  return runtime ? runtime_entry<CUresult (*)(CUdeviceptr*, CUipcMemHandle, unsigned)>("cuIpcOpenMemHandle")(p, h, 1)
+                 : cuIpcOpenMemHandle(p, h, CU_IPC_MEM_LAZY_ENABLE_PEER_ACCESS);
+}
+std::string hex(const CUipcMemHandle& h) {
+  std::string out;
+  char byte[3];
+  for (unsigned char b : h.reserved) std::snprintf(byte, sizeof byte, "%02x", b), out += byte;
+  return out;
+}
+CUipcMemHandle unhex(const std::string& text) {
+  CUipcMemHandle h{};
+  for (std::size_t i = 0; i < sizeof h.reserved && 2 * i + 1 < text.size(); ++i)
+    h.reserved[i] = static_cast<char>(std::stoi(text.substr(2 * i, 2), nullptr, 16));
+  return h;
+}
 
 // A CUDA library's calls (tests/watch/fake_library.cpp, libcublas_watchprobe.so).
 extern "C" CUresult fakelib_retain(CUcontext* ctx, CUdevice d);
@@ -208,6 +231,110 @@ int main(int argc, char** argv) {
     fakelib_event_create(&event);
     cuCtxDestroy(ctx);
     std::printf("destroy: %d\n", fakelib_event_destroy(event));
+    return 0;
+  }
+  if (scenario == "runtime_objects_at_reset") {  // arg: stream, event or both, left in the primary the runtime resets
+    runtime_initializes();
+    CUstream stream = nullptr;
+    CUevent event = nullptr;
+    if (arg != "event") rt_stream_create(&stream);
+    if (arg != "stream") rt_event_create(&event);
+    std::printf("reset: %d\n", rt_reset(0));
+    return 0;
+  }
+  if (scenario == "runtime_objects_without_a_stale_handle") {  // none of these leaves the runtime a stale handle
+    CUcontext ctx = nullptr;
+    cuCtxCreate(&ctx, nullptr, 0, 0);
+    CUstream runtime_stream = nullptr, program_stream = nullptr;
+    CUevent runtime_event = nullptr, library_event = nullptr;
+    rt_stream_create(&runtime_stream);
+    rt_event_create(&runtime_event);
+    cuStreamCreate(&program_stream, CU_STREAM_DEFAULT);  // the program's: its use is checked where it happens
+    fakelib_event_create(&library_event);                // a library's own runtime instance's
+    rt_stream_destroy(runtime_stream);
+    rt_event_destroy(runtime_event);
+    cuCtxDestroy(ctx);
+    runtime_initializes();
+    rt_stream_create(&runtime_stream);  // left to the runtime's teardown at exit: its own last release
+    std::printf("release: %d\n", rt_release(0));
+    return 0;
+  }
+  if (scenario == "ipc_open_own_handle") {  // arg: runtime or program, who opens the runtime's handle
+    runtime_initializes();
+    CUdeviceptr p = 0, opened = 0;
+    cuMemAlloc(&p, 256);
+    CUipcMemHandle handle{};
+    export_memory(true, &handle, p);
+    std::printf("open: %d\n", open_memory(arg == "runtime", &opened, handle));
+    return 0;
+  }
+  if (scenario == "ipc_open_from_another_process") {  // arg: <exporter>.<opener>.<while_alive|after_exit>
+    const std::string exporter = arg.substr(0, arg.find('.'));
+    const std::string rest = arg.substr(arg.find('.') + 1);
+    const std::string opener = rest.substr(0, rest.find('.')), when = rest.substr(rest.find('.') + 1);
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return 91;
+    const pid_t child = fork();
+    if (child == 0) {  // exec'd afresh, as a peer is: its own watched process
+      dup2(from_child[1], 1);
+      dup2(to_child[0], 0);
+      close(from_child[0]);
+      close(from_child[1]);
+      close(to_child[0]);
+      close(to_child[1]);
+      execl(argv[0], argv[0], "ipc_exporter_waits", exporter.c_str(), nullptr);
+      _exit(92);
+    }
+    close(from_child[1]);
+    close(to_child[0]);
+    char text[200] = {};
+    std::size_t got = 0;
+    for (ssize_t n; got < 128 && (n = read(from_child[0], text + got, 128 - got)) > 0;) got += static_cast<std::size_t>(n);
+    if (when == "after_exit") {
+      close(to_child[1]);
+      waitpid(child, nullptr, 0);
+    }
+    runtime_initializes();
+    CUdeviceptr opened = 0;
+    std::printf("open: %d\n", open_memory(opener == "runtime", &opened, unhex(std::string(text, got))));
+    if (when != "after_exit") {
+      close(to_child[1]);
+      waitpid(child, nullptr, 0);
+    }
+    return 0;
+  }
+  if (scenario == "ipc_exporter_waits") {  // the exporter: prints its handle, exits when its input closes
+    runtime_initializes();
+    CUdeviceptr p = 0;
+    cuMemAlloc(&p, 256);
+    CUipcMemHandle handle{};
+    export_memory(arg == "runtime", &handle, p);
+    std::fputs(hex(handle).c_str(), stdout);
+    std::fflush(stdout);
+    char ignored;
+    while (read(0, &ignored, 1) > 0) {
+    }
+    return 0;
+  }
+  if (scenario == "no_context_pointer_attribute") {  // arg: CONTEXT or DEVICE_POINTER, asked on a new thread
+    runtime_initializes();
+    CUdeviceptr p = 0;
+    cuMemAlloc(&p, 256);
+    const auto attribute = arg == "CONTEXT" ? CU_POINTER_ATTRIBUTE_CONTEXT : CU_POINTER_ATTRIBUTE_DEVICE_POINTER;
+    unsigned long long answer = 0;
+    cuPointerGetAttribute(&answer, attribute, p);  // with the primary current: nothing to report
+    std::thread([&] { std::printf("attribute: %d\n", cuPointerGetAttribute(&answer, attribute, p)); }).join();
+    return 0;
+  }
+  if (scenario == "no_context_generic_copy") {  // arg: host_to_device or device_to_host, on a new thread
+    runtime_initializes();
+    CUdeviceptr device = 0;
+    cuMemAlloc(&device, 256);
+    static char host[256];
+    const auto host_address = reinterpret_cast<CUdeviceptr>(host);
+    std::thread([&] {
+      std::printf("copy: %d\n", arg == "host_to_device" ? cuMemcpy(device, host_address, 256) : cuMemcpy(host_address, device, 256));
+    }).join();
     return 0;
   }
   if (scenario == "documented_reset") {  // the program resets the primary the runtime retains
