@@ -244,7 +244,7 @@ int main(int argc, char** argv) {
   }
   if (scenario == "runtime_objects_without_a_stale_handle") {  // none of these leaves the runtime a stale handle
     CUcontext ctx = nullptr;
-    cuCtxCreate(&ctx, nullptr, 0, 0);
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
     CUstream runtime_stream = nullptr, program_stream = nullptr;
     CUevent runtime_event = nullptr, library_event = nullptr;
     rt_stream_create(&runtime_stream);
