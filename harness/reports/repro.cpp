@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "harness/cuda/libraries.h"
 #include "harness/results/result_file.h"
 
 namespace ctxshare {
@@ -81,6 +82,17 @@ std::pair<std::string, std::string> build_files(const std::string& sources) {
   cmake += std::string("target_link_libraries(repro PRIVATE ") + (shared_cudart ? "CUDA::cudart" : "CUDA::cudart_static") +
            " ${CMAKE_DL_LIBS})\n";
   return {build, cmake};
+}
+
+// Which library headers the suite's toolkit had (harness/cuda/libraries.h): the reproducer takes the
+// same, rather than whatever another toolkit left on the include path (/usr/local/include).
+std::string toolkit_headers() {
+  std::string out = "// The library headers of the toolkit ctxshare was built with.\n";
+  for (const auto& [name, has] : {std::pair{"CUFFT", CTXSHARE_HAS_CUFFT}, {"CURAND", CTXSHARE_HAS_CURAND},
+                                  {"CUSPARSE", CTXSHARE_HAS_CUSPARSE}, {"CUSOLVER", CTXSHARE_HAS_CUSOLVER},
+                                  {"NVJITLINK", CTXSHARE_HAS_NVJITLINK}})
+    out += std::string("#define CTXSHARE_TOOLKIT_HAS_") + name + " " + std::to_string(has) + "\n";
+  return out;
 }
 
 std::string rewrite_kernels_include(std::string text) {
@@ -179,7 +191,7 @@ std::string export_repro(const CaseDef& def, const std::string& dir, const nlohm
   std::vector<std::pair<std::string, std::string>> files = {
       {"repro.cu", repro_source(def, text, kernels, support ? sources.at("cases/support.cuh") : std::string())},
       {"ctxshare_case_layer.h", "// The ctxshare case layer, exported verbatim from the suite by `ctxshare repro` (" CTXSHARE_VARIANT
-                                "): each file\n// under its marker, without its project includes.\n#pragma once\n" + layer}};
+                                "): each file\n// under its marker, without its project includes.\n#pragma once\n" + toolkit_headers() + layer}};
   if (kernels) {
     files.emplace_back("kernels.cuh", sources.at("cases/kernels.cuh"));
     files.emplace_back("kernels.cu", rewrite_kernels_include(sources.at("cases/kernels.cu")));
