@@ -4,8 +4,10 @@
 // stub as a generated stub (gen_stubs.cmake) that forwards with one jump unless armed. One fault per
 // process, from CTXSHARE_FAULT (fault_spec.h): the armed symbol's calls go through
 // ctxshare_mutate_slow (slow_path.S), which asks ctxshare_mutate_decide what to do. Record mode
-// (CTXSHARE_FAULT_RECORD=FILE) arms every symbol and appends "SYMBOL NTH THREAD THREAD_NTH" for the
-// first calls of each symbol, so the mutations are derived from what a case really calls.
+// (CTXSHARE_FAULT_RECORD=FILE) arms every symbol and appends "SYMBOL NTH THREAD THREAD_NTH [case]" for
+// the first calls of each symbol and every call the case itself made, so the mutations are derived
+// from what a case really calls. The harness marks its cases' own driver calls through
+// ctxshare_mutate_case_call (harness/cuda/driver_api.cpp finds it here and nowhere else).
 //
 // cuGetProcAddress and _v2 are wrapped: the pointer the real driver hands back is mapped to the
 // exported symbol it is (a reverse table of dlsym(real, name) for every name), and that symbol's stub
@@ -73,8 +75,21 @@ std::atomic<long> g_fault_calls{0};  // the armed symbol's calls (on its thread,
 std::atomic<int> g_symbol_threads[kCount];
 thread_local int t_calls[kCount];
 thread_local int t_ordinal[kCount];
+thread_local bool t_case_call = false;  // the harness says the call under way is the case's own
 
 CUresult missing_symbol() { return kStubLibrary; }
+
+// CTXSHARE_FAULT_FIRED=FILE: a line per process whose fault met its call, so that `ctxshare mutate`
+// tells a mutant that ran from one whose call never came (that one proves nothing either way).
+std::string g_fired_file;
+void note_fired() {
+  if (g_fired_file.empty()) return;
+  const int fd = ::open(g_fired_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const std::string line = "fired " + std::to_string(getpid()) + "\n";
+  [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+}
 
 void say(const std::string& line) {
   const std::string text = "ctxshare-mutate: " + line + "\n";
@@ -156,16 +171,16 @@ extern "C" [[gnu::visibility("hidden")]] std::uint64_t ctxshare_mutate_decide(st
   if (thread_nth == 1) t_ordinal[index] = g_symbol_threads[index]++;
   const long thread = t_ordinal[index];
   if (g_recording) {
-    if (nth <= kRecordedPerSymbol)
+    if (nth <= kRecordedPerSymbol || t_case_call)
       record_line(std::string(kNames[index]) + " " + std::to_string(nth) + " " + std::to_string(thread) + " " +
-                  std::to_string(thread_nth));
+                  std::to_string(thread_nth) + (t_case_call ? " case" : ""));
     return 0;
   }
   if (!g_faulting || index != g_fault_index) return 0;
   if (g_fault.thread >= 0 && thread != g_fault.thread) return 0;
   const long counted = g_fault.thread >= 0 ? thread_nth : nth;
   if (g_fault.nth > 0 && counted != g_fault.nth) return 0;
-  ++g_fault_calls;
+  if (++g_fault_calls == 1) note_fired();
   switch (g_fault.kind) {
     case FaultKind::error: return (1ull << 32) | static_cast<std::uint32_t>(g_fault.code);
     case FaultKind::skip: return 1ull << 32;
@@ -174,6 +189,9 @@ extern "C" [[gnu::visibility("hidden")]] std::uint64_t ctxshare_mutate_decide(st
   }
   return 0;
 }
+
+// The harness's mark around each driver call a case makes itself (not the runtime, not the harness).
+extern "C" [[gnu::visibility("default")]] void ctxshare_mutate_case_call(int on) { t_case_call = on != 0; }
 
 // The typed getters of `change` (fault_spec.h: kChangeable): the real call, then its output changed.
 // a[] holds the integer argument registers rdi, rsi, rdx, rcx, r8, r9.
@@ -321,6 +339,7 @@ void load_real_driver() {
     _exit(2);
   }
   g_fault_index = by_name()[g_fault.symbol];
+  if (const char* fired = std::getenv("CTXSHARE_FAULT_FIRED"); fired != nullptr && *fired != '\0') g_fired_file = fired;
   g_faulting = true;
   ctxshare_mutate_armed[g_fault_index] = 1;
 }

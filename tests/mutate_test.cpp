@@ -70,6 +70,18 @@ TEST(MutateDriver, RecordsEachCallWithItsNumberAndThread) {
   EXPECT_EQ(record.calls[2].thread_nth, 2);
 }
 
+TEST(MutateDriver, RecordsWhichCallsTheCaseMadeItself) {
+  TempDir dir;
+  const Ran r = probe("marked", {{"CTXSHARE_FAULT_RECORD", dir.file("calls")}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const ctxshare::Record record = ctxshare::read_record(dir.file("calls"));
+  ASSERT_EQ(record.calls.size(), 3u);
+  EXPECT_FALSE(record.calls[0].by_case);
+  EXPECT_TRUE(record.calls[1].by_case);
+  EXPECT_EQ(record.calls[1].nth, 2);
+  EXPECT_FALSE(record.calls[2].by_case);
+}
+
 TEST(MutateDriver, ABadSpecIsOneLineAndExit2) {
   for (const std::string spec : {"cuDriverGetVersion", "cuNoSuchCall:skip", "cuDriverGetVersion#0:skip", "cuDriverGetVersion:error",
                                  "cuMemFree_v2:change", "cuDriverGetVersion:explode", "cuDriverGetVersion:skip:1"}) {
@@ -89,30 +101,47 @@ TEST(Derive, PrefersWhatCasesDependOnOnePerEntryPoint) {
   EXPECT_EQ(ctxshare::derive_faults(record, 5).back(), "cuCtxGetCurrent#1:error:999");
 }
 
+// A call the case made itself comes before any the runtime or the harness made, at its own number.
+TEST(Derive, TheCasesOwnCallsComeFirst) {
+  ctxshare::Record record;
+  record.calls = {{"cuCtxGetCurrent", 1, 0, 1}, {"cuCtxGetCurrent", 2, 0, 2, true}, {"cuCtxGetCurrent", 3, 0, 3},
+                  {"cuMemGetInfo_v2", 1, 1, 1, true}, {"cuMemcpyDtoH_v2", 1, 0, 1}, {"cuDeviceGet", 4, 0, 4, true}};
+  EXPECT_EQ(ctxshare::derive_faults(record, 4), (std::vector<std::string>{"cuCtxGetCurrent#2:change", "cuDeviceGet#4:change",
+                                                                          "cuMemGetInfo_v2#1:error:999", "cuCtxGetCurrent#2:error:999"}));
+  EXPECT_EQ(ctxshare::derive_faults(record, 6).back(), "cuMemcpyDtoH_v2#1:skip");
+}
+
 // The command over a self-test case: one fault it notices, one it cannot (the fake ignores cuInit).
 TEST(MutateCommand, KillsAndSurvivesEndToEnd) {
   TempDir dir;
   const Ran r = run({CTXSHARE_SELFTEST_EXE, "mutate", "selftest.driver_version_is_stable", "--fault", "cuDriverGetVersion#2:change",
-                     "--fault", "cuInit:skip", "--json", dir.file("m.json"), "--docs", dir.path},
+                     "--fault", "cuInit:skip", "--fault", "cuDriverGetVersion#9:change", "--json", dir.file("m.json"), "--docs", dir.path},
                     {{"CTXSHARE_MUTATE_DRIVER_DIR", kMutateDir}, {"CTXSHARE_MUTATE_REAL_DRIVER", kFakeDriver}});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   const auto doc = nlohmann::json::parse(read_file(dir.file("m.json")), nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << r.out;
   const auto& c = doc["cases"][0];
   EXPECT_EQ(c["reference"].value("outcome", ""), "passed") << c.dump(2);
-  ASSERT_EQ(c["mutants"].size(), 2u) << c.dump(2);
+  ASSERT_EQ(c["mutants"].size(), 3u) << c.dump(2);
   EXPECT_EQ(c["mutants"][0].value("verdict", ""), "killed");
   EXPECT_EQ(c["mutants"][0]["findings"][0], "mismatch");
   EXPECT_EQ(c["mutants"][1].value("verdict", ""), "survived");
+  EXPECT_EQ(c["mutants"][2].value("verdict", ""), "not_reached");  // the case makes two calls, not nine
   EXPECT_EQ(doc["overall"]["conformance"].value("cases_killed", 0), 1);
+  EXPECT_EQ(doc["overall"]["conformance"].value("mutants", 0), 2);
   EXPECT_NE(read_file(dir.file("mutation.md")).find("`selftest.driver_version_is_stable` | `cuInit:skip` | passed | **not explained yet**"),
+            std::string::npos);
+  EXPECT_NE(read_file(dir.file("mutation.md")).find("- `selftest.driver_version_is_stable` under `cuDriverGetVersion#9:change` (passed)"),
             std::string::npos);
   // Derived faults: the calls it made, at most 2.
   const Ran derived = run({CTXSHARE_SELFTEST_EXE, "mutate", "selftest.driver_version_is_stable", "--max-per-case", "2", "--json", dir.file("d.json")},
                           {{"CTXSHARE_MUTATE_DRIVER_DIR", kMutateDir}, {"CTXSHARE_MUTATE_REAL_DRIVER", kFakeDriver}});
   ASSERT_EQ(derived.exit_code, 0) << derived.out << derived.err;
   const auto d = nlohmann::json::parse(read_file(dir.file("d.json")), nullptr, false);
-  EXPECT_EQ(d["cases"][0]["mutants"].size(), 2u) << d.dump(2);
+  ASSERT_EQ(d["cases"][0]["mutants"].size(), 2u) << d.dump(2);
+  // The first is the case's own cuDriverGetVersion (the harness's load_driver made call 1), which it checks.
+  EXPECT_EQ(d["cases"][0]["mutants"][0].value("fault", ""), "cuDriverGetVersion#2:change") << d.dump(2);
+  EXPECT_EQ(d["cases"][0]["mutants"][0].value("verdict", ""), "killed") << d.dump(2);
 }
 
 TEST(MutateCommand, ABadFaultIsBadInput) {

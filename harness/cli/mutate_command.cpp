@@ -135,17 +135,23 @@ int mutate_command(const MutateArgs& a, const std::vector<std::string>& argv) {
     }
     doc["cases"].push_back(std::move(entry));
   }
-  options.environment_of = [&](std::size_t m) { return base_env({{"CTXSHARE_FAULT", mutant_faults[m]}}); };
+  auto fired_file = [&](std::size_t m) { return root + "/" + std::to_string(m) + ".fired"; };
+  options.environment_of = [&](std::size_t m) {
+    return base_env({{"CTXSHARE_FAULT", mutant_faults[m]}, {"CTXSHARE_FAULT_FIRED", fired_file(m)}});
+  };
   options.on_result = nullptr;
   const auto mutant_results = run_cases(mutants, options);
   for (std::size_t m = 0; m < mutant_results.size(); ++m) {
     const std::size_t i = mutant_case[m];
     const CaseResult& r = mutant_results[m];
+    // A fault whose call never came changed nothing: neither killed nor survived.
+    const bool fired = std::filesystem::exists(fired_file(m));
     const bool killed = killed_by(r, reference_results[i], doc["cases"][i].value("kind", ""));
+    const char* verdict = !fired ? "not_reached" : killed ? "killed" : "survived";
     doc["cases"][i]["mutants"].push_back({{"fault", mutant_faults[m]}, {"outcome", to_string(r.outcome)},
-                                          {"verdict", killed ? "killed" : "survived"}, {"findings", finding_kinds(r)},
+                                          {"verdict", verdict}, {"findings", finding_kinds(r)},
                                           {"reason", r.reason}});
-    std::printf("  %-8s %s under %s (%s)\n", killed ? "killed" : "survived", r.id.c_str(), mutant_faults[m].c_str(), to_string(r.outcome));
+    std::printf("  %-11s %s under %s (%s)\n", verdict, r.id.c_str(), mutant_faults[m].c_str(), to_string(r.outcome));
   }
   score_mutation(doc);
   std::error_code ignored;

@@ -6,6 +6,9 @@
 #include <cstdlib>
 
 namespace ctxshare {
+
+MarkCaseCall g_mark_case_call = nullptr;
+
 namespace {
 
 using GetProcAddress = CUresult(CUDAAPI*)(const char*, void**, int, cuuint64_t,
@@ -49,6 +52,7 @@ DriverInfo load() {
   }
   g_error_name = reinterpret_cast<GetErrorName>(dlsym(handle, "cuGetErrorName"));
   g_get_proc = get_proc;
+  g_mark_case_call = reinterpret_cast<MarkCaseCall>(dlsym(handle, "ctxshare_mutate_case_call"));
   info.loaded = true;
 
   auto resolve = [&](auto& function) {

@@ -86,6 +86,27 @@ inline CUresult finish_driver_call(trace::Call& call, CUresult r, const char* no
   return r;
 }
 
+// Under `ctxshare mutate` (docs/mutation.md) the driver is mutate/'s, which exports
+// ctxshare_mutate_case_call: the case's own driver calls are marked through it, so that a fault can
+// name a call the case made rather than one the runtime or the harness made. Null under any other driver.
+using MarkCaseCall = void (*)(int);
+extern MarkCaseCall g_mark_case_call;
+
+class CaseCallMark {
+ public:
+  CaseCallMark() : marked_(g_mark_case_call != nullptr && !trace::Harness::active()) {
+    if (marked_) g_mark_case_call(1);
+  }
+  ~CaseCallMark() {
+    if (marked_) g_mark_case_call(0);
+  }
+  CaseCallMark(const CaseCallMark&) = delete;
+  CaseCallMark& operator=(const CaseCallMark&) = delete;
+
+ private:
+  bool marked_;
+};
+
 // A traced driver function: calls the resolved entry point and records the call in the trace.
 template <class Fn>
 class DriverFunction;
@@ -99,7 +120,11 @@ class DriverFunction<CUresult(CUDAAPI*)(Args...)> {
   CUresult operator()(Args... args) const {
     trace::Call call(trace::Api::driver, name_);
     if (pointer_ == nullptr) return finish_driver_call(call, CUDA_ERROR_NOT_FOUND, "not resolved");
-    return finish_driver_call(call, pointer_(args...));
+    const CUresult r = [&] {
+      CaseCallMark mark;
+      return pointer_(args...);
+    }();
+    return finish_driver_call(call, r);
   }
 
   const char* name() const { return name_; }
@@ -147,7 +172,11 @@ CTXSHARE_DRIVER_FUNCTIONS(CTXSHARE_DECLARE_DRIVER_FUNCTION)
 template <class Call>
 CUresult traced_driver_call(const char* name, Call&& call) {
   trace::Call record(trace::Api::driver, name);
-  return finish_driver_call(record, call());
+  const CUresult r = [&] {
+    CaseCallMark mark;
+    return call();
+  }();
+  return finish_driver_call(record, r);
 }
 
 // What load_driver() found; recorded in every result.

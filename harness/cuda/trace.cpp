@@ -38,6 +38,7 @@ int thread_index() {
 
 Harness::Harness() : previous_(t_in_harness) { t_in_harness = true; }
 Harness::~Harness() { t_in_harness = previous_; }
+bool Harness::active() { return t_in_harness; }
 
 Call::Call(Api api, const char* name) : seq_(++g_seq), start_(now()) {
   t_last = {name, seq_};

@@ -19,6 +19,9 @@ int thread_index();
 // Calls made while a Harness scope is alive are marked as made by the harness, not by the case.
 class Harness {
  public:
+  // Whether this thread is inside such a scope now.
+  static bool active();
+
   Harness();
   ~Harness();
   Harness(const Harness&) = delete;

@@ -45,7 +45,10 @@ Record read_record(const std::string& path) {
       if (unmapped.insert(name).second) r.unmapped.push_back(name);
     } else if (first.rfind("cu", 0) == 0) {
       RecordedCall c{first};
-      if (words >> c.nth >> c.thread >> c.thread_nth) r.calls.push_back(c);
+      std::string by;
+      if (!(words >> c.nth >> c.thread >> c.thread_nth)) continue;
+      c.by_case = (words >> by) && by == "case";
+      r.calls.push_back(c);
     }
   }
   return r;
@@ -76,9 +79,10 @@ struct Candidate {
 };
 
 // The faults that fit an entry point, most telling first (docs/mutation.md: how faults are chosen).
-std::vector<Candidate> candidates_for(const std::string& s) {
+// A start-up call the case makes itself is as telling as any other of its calls.
+std::vector<Candidate> candidates_for(const std::string& s, bool by_case) {
   const bool typed = ctxshare_mutate::changes_of(s) != nullptr;
-  if (start_up_call(s)) return {{9, s, typed ? ":change" : ":error:999", false}};
+  if (start_up_call(s) && !by_case) return {{9, s, typed ? ":change" : ":error:999", false}};
   if (typed) return {{0, s, ":change", false}, {7, s, ":error:999", false}};
   if (starts(s, {"cuMemcpy", "cuMemset"})) return {{1, s, ":skip", false}, {7, s, ":work_then_error:999", false}};
   if (starts(s, {"cuStreamSynchronize", "cuCtxSynchronize", "cuEventSynchronize", "cuStreamWaitEvent"}))
@@ -97,24 +101,45 @@ std::vector<Candidate> candidates_for(const std::string& s) {
 }  // namespace
 
 std::vector<std::string> derive_faults(const Record& record, int max) {
-  std::map<std::string, long> last;  // symbol -> the last call recorded
-  for (const auto& c : record.calls) last[c.symbol] = std::max(last[c.symbol], c.nth);
+  // symbol -> the first and the last call recorded: of the case's own calls where it made some.
+  struct Calls {
+    long first = 0, last = 0, first_by_case = 0, last_by_case = 0;
+  };
+  std::map<std::string, Calls> calls;
+  for (const auto& c : record.calls) {
+    Calls& k = calls[c.symbol];
+    k.first = k.first == 0 ? c.nth : std::min(k.first, c.nth);
+    k.last = std::max(k.last, c.nth);
+    if (!c.by_case) continue;
+    k.first_by_case = k.first_by_case == 0 ? c.nth : std::min(k.first_by_case, c.nth);
+    k.last_by_case = std::max(k.last_by_case, c.nth);
+  }
+  constexpr int kNotTheCases = 100;  // the runtime's and the harness's calls rank after every call of the case
   std::vector<Candidate> all;
-  for (const auto& [symbol, n] : last)
-    for (auto& c : candidates_for(symbol)) all.push_back(std::move(c));
+  for (const auto& [symbol, k] : calls) {
+    const bool by_case = k.last_by_case > 0;
+    for (auto& c : candidates_for(symbol, by_case)) {
+      if (!by_case) c.rank += kNotTheCases;
+      all.push_back(std::move(c));
+    }
+  }
   std::stable_sort(all.begin(), all.end(), [](const Candidate& a, const Candidate& b) { return a.rank < b.rank; });
   std::vector<std::string> faults;
   std::set<std::string> used;
-  // One fault per entry point first, then the second fault of each.
-  for (int pass = 0; pass < 2; ++pass)
-    for (const auto& c : all) {
-      if (static_cast<int>(faults.size()) >= max) return faults;
-      const std::string spec = c.symbol + "#" + std::to_string(c.first_call ? 1 : last[c.symbol]) + c.fault;
-      if (used.count(spec) || (pass == 0 && used.count(c.symbol))) continue;
-      used.insert(spec);
-      used.insert(c.symbol);
-      faults.push_back(spec);
-    }
+  // Per tier (the case's calls, then the others): one fault per entry point first, then the second of each.
+  for (const bool case_tier : {true, false})
+    for (int pass = 0; pass < 2; ++pass)
+      for (const auto& c : all) {
+        if (static_cast<int>(faults.size()) >= max) return faults;
+        if ((c.rank < kNotTheCases) != case_tier) continue;
+        const Calls& k = calls[c.symbol];
+        const long nth = case_tier ? (c.first_call ? k.first_by_case : k.last_by_case) : (c.first_call ? k.first : k.last);
+        const std::string spec = c.symbol + "#" + std::to_string(nth) + c.fault;
+        if (used.count(spec) || (pass == 0 && used.count(c.symbol))) continue;
+        used.insert(spec);
+        used.insert(c.symbol);
+        faults.push_back(spec);
+      }
   return faults;
 }
 
@@ -134,14 +159,20 @@ void score_mutation(nlohmann::json& doc) {
   std::map<std::string, std::map<std::string, Tally>> families;
   std::map<std::string, Tally> overall;
   for (auto& c : doc["cases"]) {
-    int killed = 0, total = 0;
+    int killed = 0, total = 0, not_reached = 0;
     for (const auto& m : c["mutants"]) {
+      const std::string verdict = m.value("verdict", "");
+      if (verdict == "not_reached") {  // its call never came: it changed nothing, and scores nothing
+        ++not_reached;
+        continue;
+      }
       ++total;
-      killed += m.value("verdict", "") == "killed";
+      killed += verdict == "killed";
     }
     c["killed"] = killed;
     c["total"] = total;
-    if (total == 0) continue;  // not scored: the reference did not pass, or no call to mutate
+    c["not_reached"] = not_reached;
+    if (total == 0) continue;  // not scored: the reference did not pass, no call to mutate, or none reached
     for (Tally* t : {&families[c.value("family", "")][c.value("kind", "")], &overall[c.value("kind", "")]}) {
       ++t->cases;
       t->cases_killed += killed > 0;
@@ -211,8 +242,18 @@ std::string mutation_markdown(const nlohmann::json& doc, const nlohmann::json& e
       md << "| `" << c.value("id", "") << "` | `" << m.value("fault", "") << "` | " << m.value("outcome", "") << " | " << why << " |\n";
     }
   }
-  md << "\nUnexplained: " << unexplained << ".\n\n## Cases not scored\n\n"
-     << "The reference run did not pass (or made no driver call to mutate).\n\n";
+  md << "\nUnexplained: " << unexplained << ".\n\n## Mutants whose call never came\n\n"
+     << "The fault named a call the reference run made, but in the mutant's run that call did not come (the order of "
+        "the runtime's own calls changed, or a thread ran later): the fault changed nothing, so the mutant is neither "
+        "killed nor survived and is not scored.\n\n";
+  int not_reached = 0;
+  for (const auto& c : doc["cases"])
+    for (const auto& m : c["mutants"])
+      if (m.value("verdict", "") == "not_reached")
+        ++not_reached, md << "- `" << c.value("id", "") << "` under `" << m.value("fault", "") << "` (" << m.value("outcome", "") << ")\n";
+  if (not_reached == 0) md << "None.\n";
+  md << "\n## Cases not scored\n\n"
+     << "The reference run did not pass, or made no driver call to mutate, or none of its mutants' calls came.\n\n";
   for (const auto& c : doc["cases"])
     if (c.value("total", 0) == 0)
       md << "- `" << c.value("id", "") << "`: reference " << c["reference"].value("outcome", "") << "\n";

@@ -18,10 +18,12 @@ namespace ctxshare {
 std::string mutate_driver_dir(std::string* why);
 
 // One line of a record file (CTXSHARE_FAULT_RECORD): the Nth call of SYMBOL over the process, made by
-// the THREAD-th thread to call it (its THREAD_NTH call).
+// the THREAD-th thread to call it (its THREAD_NTH call); by_case when the case itself made it (not the
+// runtime on its behalf, not the harness).
 struct RecordedCall {
   std::string symbol;
   long nth = 0, thread = 0, thread_nth = 0;
+  bool by_case = false;
 };
 struct Record {
   std::vector<RecordedCall> calls;
@@ -31,10 +33,10 @@ struct Record {
 };
 Record read_record(const std::string& path);
 
-// Up to max fault specs (mutate/fault_spec.h) for a case that made these calls: calls whose result
-// a case depends on first (getters changed, copies, synchronizations and set-currents skipped,
-// launches skipped, creations failed), one per entry point before a second, the harness's own
-// start-up calls last.
+// Up to max fault specs (mutate/fault_spec.h) for a case that made these calls: the case's own calls
+// first, then those the runtime and the harness made; within each, calls whose result a case depends
+// on first (getters changed, copies, synchronizations and set-currents skipped, launches skipped,
+// creations failed), one per entry point before a second, the harness's own start-up calls last.
 std::vector<std::string> derive_faults(const Record& record, int max);
 
 // Whether a mutant's result kills it, given the case's kind ("conformance", "hazard") and the

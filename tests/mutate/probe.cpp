@@ -4,6 +4,8 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include <dlfcn.h>
+
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -50,6 +52,14 @@ int main(int argc, char** argv) {
     CUdevice device = -1;
     const CUresult got = cuDeviceGet(&device, 0);
     std::printf("device: %d %d\n", static_cast<int>(got), device);
+  } else if (scenario == "marked") {  // the second call marked as the case's own, as the harness marks them
+    auto mark = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "ctxshare_mutate_case_call"));
+    if (mark == nullptr) return std::fprintf(stderr, "probe: no ctxshare_mutate_case_call\n"), 3;
+    print_version("harness", &cuDriverGetVersion);
+    mark(1);
+    print_version("case", &cuDriverGetVersion);
+    mark(0);
+    print_version("harness", &cuDriverGetVersion);
   } else if (scenario == "name") {  // forwarded, never faulted by the tests
     char name[64] = {};
     const CUresult got = cuDeviceGetName(name, sizeof name, 0);
