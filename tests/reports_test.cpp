@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness/reports/bench.h"
 #include "harness/reports/matrix.h"
 #include "harness/results/outcome.h"
 #include "harness/run/expectations.h"
@@ -59,6 +60,19 @@ TEST(OutcomePolicy, TheDocumentedTableIsTheCodesTable) {
                             junit[static_cast<int>(p.junit)] + " | " + p.matrix_kind + " | " + diff[static_cast<int>(p.diff)] + " |";
     EXPECT_NE(doc.find(row), std::string::npos) << "docs/results.md lacks the row " << row;
   }
+}
+
+// The suite figure's second floor: the processes the run started, each shown the GPUs its case saw.
+TEST(BenchSuite, TheSameProcessesAreTheCasesAndTheirPeersShownTheirGpus) {
+  ctxshare::CaseResult one_gpu, both, with_peers, never_started;
+  one_gpu.id = "a.one_gpu";
+  one_gpu.visible_devices = "1";
+  both.id = "a.needs_two";  // the scheduler chose no GPU for it: it saw them all
+  with_peers.id = "a.with_peers";
+  with_peers.visible_devices = "0";
+  with_peers.observations = {{"peer importer: ended", "exit 0"}, {"peer second: ended", "exit 0"}, {"peer importer: value", 1}};
+  const auto visible = ctxshare::processes_started({one_gpu, both, with_peers, never_started}, {"0", "1"});
+  EXPECT_EQ(visible, (std::vector<std::string>{"1", "0,1", "0", "0", "0"}));
 }
 
 TEST(Versions, CompareNumericallyByComponent) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/results/results.h"
 #include "harness/spec/spec.h"
 
 namespace ctxshare {
@@ -33,6 +34,11 @@ nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options);
 // floor's work only) at the same parallelism, both spread over the GPUs as run spreads cases. What
 // the harness adds to a suite run beyond what CUDA start-up costs anyway. A failure gives null.
 nlohmann::json run_suite_bench(const std::vector<int>& jobs);
+
+// The processes a run started, each as the CUDA_VISIBLE_DEVICES it had: one per case, as the
+// scheduler showed it its GPUs (all of them where it chose none), and one per peer the case started
+// (its "peer NAME: ended" observation, case/peer.h), shown what its case was.
+std::vector<std::string> processes_started(const std::vector<CaseResult>& results, const std::vector<std::string>& gpus);
 
 // The medians, minima and maxima of each group, and the harness's overhead.
 void print_bench(const nlohmann::json& bench);
