@@ -37,9 +37,9 @@ struct Changeable {
   const char* changes;  // space separated
 };
 inline constexpr Changeable kChangeable[] = {
-    {"cuCtxGetCurrent", "null other"},
-    {"cuStreamGetCtx", "null other"},
-    {"cuStreamGetCtx_ptsz", "null other"},
+    {"cuCtxGetCurrent", "differ null other"},
+    {"cuStreamGetCtx", "differ null other"},
+    {"cuStreamGetCtx_ptsz", "differ null other"},
     {"cuCtxGetDevice", "ordinal"},
     {"cuDeviceGet", "ordinal"},
     {"cuDriverGetVersion", "version"},

@@ -156,9 +156,60 @@ CUcontext other_context(CUcontext answer) {
   return primary != answer ? primary : nullptr;
 }
 
+// Each attribute's answer made wrong in a way its type allows (CU_POINTER_ATTRIBUTE_*, cuda.h).
+void change_pointer_attribute(int attribute, void* data) {
+  switch (attribute) {
+    case 1:   // CONTEXT
+    case 17:  // MEMPOOL_HANDLE
+      *static_cast<void**>(data) = nullptr;
+      break;
+    case 2: {  // MEMORY_TYPE: CU_MEMORYTYPE_HOST <-> CU_MEMORYTYPE_DEVICE
+      auto* type = static_cast<unsigned*>(data);
+      *type = *type == 1 ? 2 : 1;
+      break;
+    }
+    case 3:   // DEVICE_POINTER
+    case 4:   // HOST_POINTER
+    case 11:  // RANGE_START_ADDR
+    case 19:  // MAPPING_BASE_ADDR
+      *static_cast<char**>(data) += 256;
+      break;
+    case 6:   // SYNC_MEMOPS
+    case 8:   // IS_MANAGED
+    case 10:  // IS_LEGACY_CUDA_IPC_CAPABLE
+    case 13:  // MAPPED
+    case 15:  // IS_GPU_DIRECT_RDMA_CAPABLE
+      *static_cast<unsigned char*>(data) ^= 1;  // a bool or an int: its low byte either way
+      break;
+    case 7:   // BUFFER_ID
+    case 20:  // MEMORY_BLOCK_ID
+      *static_cast<unsigned long long*>(data) += 1;
+      break;
+    case 9:   // DEVICE_ORDINAL
+      *static_cast<int*>(data) += 1;
+      break;
+    case 12:  // RANGE_SIZE
+    case 18:  // MAPPING_SIZE
+      *static_cast<std::size_t*>(data) += 4096;
+      break;
+    case 14:  // ALLOWED_HANDLE_TYPES
+    case 16:  // ACCESS_FLAGS
+      *static_cast<unsigned*>(data) ^= 1;
+      break;
+    default:
+      break;  // P2P_TOKENS and newer ones: left as they are
+  }
+}
+
+// `differ` (the default) always changes the answer: a context becomes null, and null becomes another
+// context (the primary when it is active, else a handle no driver gave out), so that a getter whose
+// right answer is null is mutated too.
 void change_context(CUcontext* out) {
   if (out == nullptr) return;
-  *out = g_fault.what == "other" ? other_context(*out) : nullptr;
+  if (g_fault.what == "other") *out = other_context(*out);
+  else if (g_fault.what == "null" || *out != nullptr) *out = nullptr;
+  else if (CUcontext primary = other_context(nullptr); primary != nullptr) *out = primary;
+  else *out = reinterpret_cast<CUcontext>(static_cast<std::uintptr_t>(0x1000));
 }
 
 }  // namespace
@@ -228,13 +279,7 @@ extern "C" [[gnu::visibility("hidden")]] CUresult ctxshare_mutate_typed(std::uin
     const int attribute = static_cast<int>(a[1]);
     const CUresult r = reinterpret_cast<CUresult (*)(void*, int, std::uint64_t)>(fn)(data, attribute, a[2]);
     if (r != kSuccess || data == nullptr) return r;
-    constexpr int kContext = 1, kMemoryType = 2, kDeviceOrdinal = 9;  // CU_POINTER_ATTRIBUTE_*
-    if (attribute == kContext) *static_cast<CUcontext*>(data) = nullptr;
-    if (attribute == kMemoryType) {  // CU_MEMORYTYPE_HOST <-> CU_MEMORYTYPE_DEVICE
-      auto* type = static_cast<unsigned*>(data);
-      *type = *type == 1 ? 2 : 1;
-    }
-    if (attribute == kDeviceOrdinal) *static_cast<int*>(data) += 1;
+    change_pointer_attribute(attribute, data);
     return r;
   }
   if (name == "cuCtxGetFlags") {  // the scheduling flag word flipped (CU_CTX_SCHED_BLOCKING_SYNC)
@@ -279,9 +324,31 @@ extern "C" [[gnu::visibility("default")]] CUresult cuGetProcAddress(const char* 
   return r;
 }
 
+// cuGetProcAddress_v2 is this library's own function, not a stub: its calls are counted, recorded
+// and faulted here (over the process only: no @T), so that a case that looks entry points up can be
+// mutated too. `change` does not apply (it is no typed getter).
+namespace {
+std::atomic<long> g_get_proc_calls{0};
+bool g_fault_on_get_proc = false;
+constexpr const char* kGetProcV2 = "cuGetProcAddress_v2";
+}  // namespace
+
 extern "C" [[gnu::visibility("default")]] CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint64_t flags,
                                                                        int* status) {
   if (real_get_proc_v2 == nullptr) return kStubLibrary;
+  if (g_recording || g_fault_on_get_proc) {
+    const long nth = ++g_get_proc_calls;
+    if (g_recording && (nth <= kRecordedPerSymbol || t_case_call))
+      record_line(std::string(kGetProcV2) + " " + std::to_string(nth) + " 0 " + std::to_string(nth) + (t_case_call ? " case" : ""));
+    if (g_fault_on_get_proc && (g_fault.nth == 0 || g_fault.nth == nth)) {
+      if (++g_fault_calls == 1) note_fired();
+      if (g_fault.kind == FaultKind::error) return g_fault.code;
+      if (g_fault.kind == FaultKind::skip) return kSuccess;
+      const CUresult r = real_get_proc_v2(symbol, pfn, version, flags, status);  // work_then_error
+      if (r == kSuccess && symbol != nullptr && pfn != nullptr && *pfn != nullptr) *pfn = stub_for(symbol, *pfn);
+      return g_fault.code;
+    }
+  }
   const CUresult r = real_get_proc_v2(symbol, pfn, version, flags, status);
   if (r == kSuccess && symbol != nullptr && pfn != nullptr && *pfn != nullptr) *pfn = stub_for(symbol, *pfn);
   return r;
@@ -334,12 +401,20 @@ void load_real_driver() {
   const char* text = std::getenv("CTXSHARE_FAULT");
   if (text == nullptr || *text == '\0' || g_recording) return;
   std::string why;
-  if (!parse_fault_spec(text, &g_fault, &why, [](const std::string& s) { return by_name().count(s) > 0; })) {
+  if (!parse_fault_spec(text, &g_fault, &why, [](const std::string& s) { return by_name().count(s) > 0 || s == kGetProcV2; })) {
     say(std::string("bad CTXSHARE_FAULT '") + text + "': " + why);
     _exit(2);
   }
-  g_fault_index = by_name()[g_fault.symbol];
   if (const char* fired = std::getenv("CTXSHARE_FAULT_FIRED"); fired != nullptr && *fired != '\0') g_fired_file = fired;
+  if (g_fault.symbol == kGetProcV2) {
+    if (g_fault.thread >= 0 || g_fault.kind == FaultKind::change) {
+      say(std::string("bad CTXSHARE_FAULT '") + text + "': cuGetProcAddress_v2 takes no @T and no change");
+      _exit(2);
+    }
+    g_fault_on_get_proc = true;
+    return;
+  }
+  g_fault_index = by_name()[g_fault.symbol];
   g_faulting = true;
   ctxshare_mutate_armed[g_fault_index] = 1;
 }

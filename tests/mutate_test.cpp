@@ -45,10 +45,28 @@ TEST(MutateDriver, WorkThenErrorDoesTheWorkAndReportsTheCode) {
 TEST(MutateDriver, ChangeAltersTheGettersOutput) {
   EXPECT_EQ(fault("context", "cuCtxGetCurrent:change").out, "create: 0 made a context, current is it: no\ndevice: 0 0\n");
   EXPECT_EQ(fault("context", "cuDeviceGet:change").out, "create: 0 made a context, current is it: yes\ndevice: 0 1\n");
+  // A context getter's default change always changes it: a null answer becomes a context.
+  EXPECT_EQ(probe("nothing_current", {}).out, "current: 0 null\n");
+  EXPECT_EQ(fault("nothing_current", "cuCtxGetCurrent:change").out, "current: 0 a context\n");
+  EXPECT_EQ(fault("nothing_current", "cuCtxGetCurrent:change:null").out, "current: 0 null\n");
 }
 
 TEST(MutateDriver, ReachesPointersFromAResolvedCuGetProcAddress) {
   EXPECT_EQ(fault("version", "cuDriverGetVersion#3:change").out, "exported: 0 13000\nexported: 0 13000\nresolved: 0 12000\n");
+}
+
+// cuGetProcAddress_v2 is the library's own function, not a stub: faulted and recorded all the same.
+TEST(MutateDriver, FaultsTheEntryPointLookupToo) {
+  EXPECT_EQ(probe("lookup", {}).out, "lookup: 0 found\nlookup: 0 found\n");
+  EXPECT_EQ(fault("lookup", "cuGetProcAddress_v2#2:error:500").out, "lookup: 0 found\nlookup: 500 null\n");
+  EXPECT_EQ(fault("lookup", "cuGetProcAddress_v2#1:skip").out, "lookup: 0 null\nlookup: 0 found\n");
+  EXPECT_EQ(fault("lookup", "cuGetProcAddress_v2@0:error:500").exit_code, 2);
+  TempDir dir;
+  ASSERT_EQ(probe("lookup", {{"CTXSHARE_FAULT_RECORD", dir.file("calls")}}).exit_code, 0);
+  const ctxshare::Record record = ctxshare::read_record(dir.file("calls"));
+  ASSERT_EQ(record.calls.size(), 2u);
+  EXPECT_EQ(record.calls[1].symbol, "cuGetProcAddress_v2");
+  EXPECT_EQ(record.calls[1].nth, 2);
 }
 
 TEST(MutateDriver, SelectsTheCallOnItsThread) {
@@ -96,9 +114,20 @@ TEST(Derive, PrefersWhatCasesDependOnOnePerEntryPoint) {
   ctxshare::Record record;
   record.calls = {{"cuInit", 1, 0, 1}, {"cuMemcpyDtoH_v2", 1, 0, 1}, {"cuMemcpyDtoH_v2", 2, 0, 2}, {"cuCtxGetCurrent", 1, 0, 1},
                   {"cuStreamCreate", 1, 0, 1}, {"cuStreamCreate", 2, 0, 2}};
+  // None is the case's own: the current context, asked around every call, and start-up come last.
   EXPECT_EQ(ctxshare::derive_faults(record, 3),
-            (std::vector<std::string>{"cuCtxGetCurrent#1:change", "cuMemcpyDtoH_v2#2:skip", "cuStreamCreate#1:error:2"}));
-  EXPECT_EQ(ctxshare::derive_faults(record, 5).back(), "cuCtxGetCurrent#1:error:999");
+            (std::vector<std::string>{"cuMemcpyDtoH_v2#2:skip", "cuStreamCreate#1:error:2", "cuCtxGetCurrent#1:change"}));
+  EXPECT_EQ(ctxshare::derive_faults(record, 4).back(), "cuInit#1:error:999");
+  EXPECT_EQ(ctxshare::derive_faults(record, 5).back(), "cuMemcpyDtoH_v2#2:work_then_error:999");
+}
+
+// A getter with several changes gets each (a context getter's one `differ` covers its others).
+TEST(Derive, EveryChangeOfAGetter) {
+  ctxshare::Record record;
+  record.calls = {{"cuDevicePrimaryCtxGetState", 1, 0, 1, true}, {"cuCtxGetCurrent", 1, 0, 1, true}};
+  EXPECT_EQ(ctxshare::derive_faults(record, 4),
+            (std::vector<std::string>{"cuCtxGetCurrent#1:change", "cuDevicePrimaryCtxGetState#1:change",
+                                      "cuDevicePrimaryCtxGetState#1:change:flags", "cuCtxGetCurrent#1:error:999"}));
 }
 
 // A call the case made itself comes before any the runtime or the harness made, at its own number.
@@ -129,7 +158,7 @@ TEST(MutateCommand, KillsAndSurvivesEndToEnd) {
   EXPECT_EQ(c["mutants"][2].value("verdict", ""), "not_reached");  // the case makes two calls, not nine
   EXPECT_EQ(doc["overall"]["conformance"].value("cases_killed", 0), 1);
   EXPECT_EQ(doc["overall"]["conformance"].value("mutants", 0), 2);
-  EXPECT_NE(read_file(dir.file("mutation.md")).find("`selftest.driver_version_is_stable` | `cuInit:skip` | passed | **not explained yet**"),
+  EXPECT_NE(read_file(dir.file("mutation.md")).find("`selftest.driver_version_is_stable` | `cuInit:skip` | runtime or harness | passed | **not explained yet**"),
             std::string::npos);
   EXPECT_NE(read_file(dir.file("mutation.md")).find("- `selftest.driver_version_is_stable` under `cuDriverGetVersion#9:change` (passed)"),
             std::string::npos);

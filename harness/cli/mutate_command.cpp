@@ -113,6 +113,7 @@ int mutate_command(const MutateArgs& a, const std::vector<std::string>& argv) {
   std::vector<const CaseDef*> mutants;
   std::vector<std::string> mutant_faults;
   std::vector<std::size_t> mutant_case;
+  std::vector<bool> mutant_by_case;  // whether the faulted call was one the case made itself
   for (std::size_t i = 0; i < reference_results.size(); ++i) {
     const CaseResult& ref = reference_results[i];
     const Record record = read_record(root + "/" + std::to_string(i) + ".record");
@@ -131,6 +132,12 @@ int mutate_command(const MutateArgs& a, const std::vector<std::string>& argv) {
         mutants.push_back(references[i]);
         mutant_faults.push_back(f);
         mutant_case.push_back(i);
+        ctxshare_mutate::FaultSpec parsed;
+        std::string ignored;
+        bool by_case = false;
+        if (ctxshare_mutate::parse_fault_spec(f, &parsed, &ignored, [](const std::string&) { return true; }))
+          for (const auto& c : record.calls) by_case = by_case || (c.by_case && c.symbol == parsed.symbol && c.nth == parsed.nth);
+        mutant_by_case.push_back(by_case);
       }
     }
     doc["cases"].push_back(std::move(entry));
@@ -148,7 +155,8 @@ int mutate_command(const MutateArgs& a, const std::vector<std::string>& argv) {
     const bool fired = std::filesystem::exists(fired_file(m));
     const bool killed = killed_by(r, reference_results[i], doc["cases"][i].value("kind", ""));
     const char* verdict = !fired ? "not_reached" : killed ? "killed" : "survived";
-    doc["cases"][i]["mutants"].push_back({{"fault", mutant_faults[m]}, {"outcome", to_string(r.outcome)},
+    doc["cases"][i]["mutants"].push_back({{"fault", mutant_faults[m]}, {"call", mutant_by_case[m] ? "case" : "runtime or harness"},
+                                          {"outcome", to_string(r.outcome)},
                                           {"verdict", verdict}, {"findings", finding_kinds(r)},
                                           {"reason", r.reason}});
     std::printf("  %-11s %s under %s (%s)\n", verdict, r.id.c_str(), mutant_faults[m].c_str(), to_string(r.outcome));

@@ -81,9 +81,19 @@ struct Candidate {
 // The faults that fit an entry point, most telling first (docs/mutation.md: how faults are chosen).
 // A start-up call the case makes itself is as telling as any other of its calls.
 std::vector<Candidate> candidates_for(const std::string& s, bool by_case) {
-  const bool typed = ctxshare_mutate::changes_of(s) != nullptr;
+  const char* changes = ctxshare_mutate::changes_of(s);
+  const bool typed = changes != nullptr;
   if (start_up_call(s) && !by_case) return {{9, s, typed ? ":change" : ":error:999", false}};
-  if (typed) return {{0, s, ":change", false}, {7, s, ":error:999", false}};
+  if (typed) {
+    // Each change the getter knows, unless the first (a context's `differ`) covers the others.
+    std::vector<Candidate> each{{0, s, ":change", false}};
+    std::istringstream words(changes);
+    std::string first, word;
+    words >> first;
+    while (first != "differ" && words >> word) each.push_back({0, s, ":change:" + word, false});
+    each.push_back({7, s, ":error:999", false});
+    return each;
+  }
   if (starts(s, {"cuMemcpy", "cuMemset"})) return {{1, s, ":skip", false}, {7, s, ":work_then_error:999", false}};
   if (starts(s, {"cuStreamSynchronize", "cuCtxSynchronize", "cuEventSynchronize", "cuStreamWaitEvent"}))
     return {{2, s, ":skip", false}, {7, s, ":error:999", false}};
@@ -115,11 +125,19 @@ std::vector<std::string> derive_faults(const Record& record, int max) {
     k.last_by_case = std::max(k.last_by_case, c.nth);
   }
   constexpr int kNotTheCases = 100;  // the runtime's and the harness's calls rank after every call of the case
+  // Among those, the calls the runtime and the harness make around every API call (which context is
+  // current, its device, its synchronization) rank last: the runtime's other calls are the ones a
+  // runtime-API case caused (cudaIpcGetEventHandle's cuIpcGetEventHandle).
+  constexpr int kBookkeeping = 50;
+  auto bookkeeping = [](const std::string& s) {
+    return starts(s, {"cuCtxGetCurrent", "cuCtxSetCurrent", "cuCtxGetDevice", "cuCtxPushCurrent", "cuCtxPopCurrent", "cuCtxSynchronize",
+                      "cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxGetState", "cuCtxGetFlags"});
+  };
   std::vector<Candidate> all;
   for (const auto& [symbol, k] : calls) {
     const bool by_case = k.last_by_case > 0;
     for (auto& c : candidates_for(symbol, by_case)) {
-      if (!by_case) c.rank += kNotTheCases;
+      if (!by_case) c.rank += kNotTheCases + (bookkeeping(symbol) || start_up_call(symbol) ? kBookkeeping : 0);
       all.push_back(std::move(c));
     }
   }
@@ -196,9 +214,13 @@ std::string percent(const nlohmann::json& t) {
   return buf;
 }
 
-std::string explanation(const nlohmann::json& explained, const std::string& id, const std::string& fault) {
+// The first entry whose case and fault globs match, and whose call ("case", "runtime or harness"),
+// where it names one, is the mutant's.
+std::string explanation(const nlohmann::json& explained, const std::string& id, const nlohmann::json& mutant) {
+  const std::string fault = mutant.value("fault", ""), call = mutant.value("call", "");
   for (const auto& e : explained)
-    if (fnmatch(e.value("case", "").c_str(), id.c_str(), 0) == 0 && fnmatch(e.value("fault", "*").c_str(), fault.c_str(), 0) == 0)
+    if (fnmatch(e.value("case", "").c_str(), id.c_str(), 0) == 0 && fnmatch(e.value("fault", "*").c_str(), fault.c_str(), 0) == 0 &&
+        (!e.contains("call") || e.value("call", "") == call))
       return e.value("why", "");
   return "";
 }
@@ -231,15 +253,16 @@ std::string mutation_markdown(const nlohmann::json& doc, const nlohmann::json& e
   }
   md << "\n## Surviving mutants of conformance cases\n\n"
      << "Each is explained (why no correct case could notice it) or is a case to make stronger.\n\n"
-     << "| case | fault | outcome | why it survives |\n|---|---|---|---|\n";
+     << "| case | fault | whose call | outcome | why it survives |\n|---|---|---|---|---|\n";
   int unexplained = 0;
   for (const auto& c : doc["cases"]) {
     if (c.value("kind", "") != "conformance") continue;
     for (const auto& m : c["mutants"]) {
       if (m.value("verdict", "") != "survived") continue;
-      std::string why = explanation(explained, c.value("id", ""), m.value("fault", ""));
+      std::string why = explanation(explained, c.value("id", ""), m);
       if (why.empty()) ++unexplained, why = "**not explained yet**";
-      md << "| `" << c.value("id", "") << "` | `" << m.value("fault", "") << "` | " << m.value("outcome", "") << " | " << why << " |\n";
+      md << "| `" << c.value("id", "") << "` | `" << m.value("fault", "") << "` | " << m.value("call", "?") << " | " << m.value("outcome", "")
+         << " | " << why << " |\n";
     }
   }
   md << "\nUnexplained: " << unexplained << ".\n\n## Mutants whose call never came\n\n"

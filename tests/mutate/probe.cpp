@@ -60,6 +60,17 @@ int main(int argc, char** argv) {
     print_version("case", &cuDriverGetVersion);
     mark(0);
     print_version("harness", &cuDriverGetVersion);
+  } else if (scenario == "lookup") {  // two lookups of one entry point through the exported cuGetProcAddress_v2
+    for (int i = 0; i < 2; ++i) {
+      void* p = nullptr;
+      CUdriverProcAddressQueryResult status{};
+      const CUresult r = cuGetProcAddress("cuDriverGetVersion", &p, 12000, CU_GET_PROC_ADDRESS_DEFAULT, &status);
+      std::printf("lookup: %d %s\n", static_cast<int>(r), p != nullptr ? "found" : "null");
+    }
+  } else if (scenario == "nothing_current") {  // before any context: the right answer is null
+    CUcontext current = reinterpret_cast<CUcontext>(1);
+    const CUresult r = cuCtxGetCurrent(&current);
+    std::printf("current: %d %s\n", static_cast<int>(r), current == nullptr ? "null" : "a context");
   } else if (scenario == "name") {  // forwarded, never faulted by the tests
     char name[64] = {};
     const CUresult got = cuDeviceGetName(name, sizeof name, 0);
