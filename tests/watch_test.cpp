@@ -174,6 +174,14 @@ TEST(Watch, StreamWaitEventPinnedHostMemoryAndDetach) {
             std::vector<std::string>{"lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery"});
 }
 
+TEST(Watch, AKernelHandleOfTheOtherKindIsReportedBeforeTheCall) {
+  expect_one(watch({"handle_kinds", "kernel_as_function"}), "kernel_handle_of_the_other_kind",
+             "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction");
+  expect_one(watch({"handle_kinds", "function_as_kernel"}), "kernel_handle_of_the_other_kind",
+             "module_loading.cuKernelGetFunction_given_a_CUfunction");
+  EXPECT_TRUE(watch({"handle_kinds", "each_as_itself"}).reports["hazards"].empty());
+}
+
 TEST(Watch, PointerAttributesAndGenericCopiesOnAThreadWithNoContext) {
   expect_one(watch({"no_context_pointer_attribute", "CONTEXT"}), "no_current_context",
              "no_current_context.pointer_attribute_asked_on_a_thread_with_none.CONTEXT");

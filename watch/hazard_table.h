@@ -65,6 +65,9 @@ inline constexpr HazardText kHazardTexts[] = {
     {"call_after_runtime_teardown",
      "a driver call after the runtime released its last retain of the primary context (its teardown at exit): an exit "
      "handler registered before the runtime started, or a static destructor"},
+    {"kernel_handle_of_the_other_kind",
+     "a CUkernel (cuLibraryGetKernel, cudaGetKernel) given where a CUfunction is taken, or a CUfunction "
+     "(cuModuleGetFunction, cuKernelGetFunction, cudaGetFuncBySymbol) where a CUkernel is"},
     {"call_during_exit",
      "a driver call that uses a context or its objects after the process's exit began (main returned or exit was "
      "called): from an exit handler, a static destructor or a main-thread thread_local destructor, whose order against "
@@ -84,6 +87,7 @@ inline constexpr HazardText kHazardTexts[] = {
 //   ipc_handle_opened_after_the_exporter_exited  <open>/<export>
 //     (the last two are found by the report reader, matching the handle's bytes across the run's processes)
 //   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
+//   kernel_handle_of_the_other_kind     <use>/<CUkernel | CUfunction: what it was given>
 //   call_during_exit                    <use>[/lib:<library>]/<what runs it: registered_before_main |
 //                                       registered_before_the_runtime | registered_after_the_runtime (an exit
 //                                       handler registered during main, before or after the runtime's first call) |
@@ -425,6 +429,13 @@ inline constexpr HazardRow kHazardTable[] = {
     {"ipc_handle_opened_after_the_exporter_exited", "runtime:cuIpcOpenEventHandle*", "error",
      "interprocess.event_handle_opened_after_the_exporter_exited.runtime"},
     {"ipc_handle_opened_after_the_exporter_exited", "*", "error",
+     ""},
+    // The program's calls; the handle's kind is known from the call that made it, whoever made it.
+    {"kernel_handle_of_the_other_kind", "program:cuFuncGetAttribute/CUkernel", "error",
+     "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction"},
+    {"kernel_handle_of_the_other_kind", "program:cuKernelGetFunction/CUfunction", "error",
+     "module_loading.cuKernelGetFunction_given_a_CUfunction"},
+    {"kernel_handle_of_the_other_kind", "*", "error",
      ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},

@@ -222,6 +222,9 @@ std::string find_real_driver() {
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
   X(cuModuleUnload, (CUmodule m), (m))                                                                   \
   X(cuModuleGetFunction, (CUfunction * f, CUmodule m, const char* name), (f, m, name))                   \
+  X(cuLibraryGetKernel, (void** k, void* library, const char* name), (k, library, name))                 \
+  X(cuKernelGetFunction, (CUfunction * f, void* k), (f, k))                                              \
+  X(cuFuncGetAttribute, (int* value, int attribute, CUfunction f), (value, attribute, f))                \
   X(cuLaunchKernel,                                                                                      \
     (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,         \
      unsigned shared, CUstream s, void** params, void** extra),                                          \
@@ -299,6 +302,9 @@ struct Model {
   int threads = 0;
   std::unordered_map<CUcontext, ContextRecord> contexts;
   std::unordered_map<void*, Object> streams, events, modules, functions, host_memory;
+  // Kernel handles by kind, whoever made them: CUkernel (cuLibraryGetKernel, which cudaGetKernel's
+  // handles are) and CUfunction (cuModuleGetFunction, cuKernelGetFunction).
+  std::set<void*> kernel_handles, function_handles;
   std::map<CUdeviceptr, std::pair<std::size_t, Object>> memory;
   std::map<int, Primary> primaries;
   std::set<std::pair<std::string, void*>> reported;
@@ -1296,8 +1302,54 @@ WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
   u.check(r);
   Model& model_ = model();
   std::lock_guard lock(model_.mutex);
-  if (r == kSuccess && f != nullptr)
+  if (r == kSuccess && f != nullptr) {
+    model_.function_handles.insert(*f);
     if (const Object* module = find_in(model_.modules, m)) model_.functions[*f] = *module;
+  }
+  return r;
+}
+
+// A handle of one kind given where the other is taken (module_loading): reported before the call,
+// which may crash (a CUfunction given to cuKernelGetFunction segfaulted for cuda-python's user).
+// The program's calls only: how the runtime uses its own handles is its own business.
+void check_handle_kind(const Call& c, void* handle, bool wants_kernel) {
+  if (c.origin != Origin::program) return;
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  check_forked(c);
+  const bool other_kind = wants_kernel ? m.function_handles.count(handle) != 0 : m.kernel_handles.count(handle) != 0;
+  if (!other_kind) return;
+  const char* given = wants_kernel ? "CUfunction" : "CUkernel";
+  report(c, "kernel_handle_of_the_other_kind", c.label() + "/" + given,
+         c.label() + " given a " + given + " where it takes a " + (wants_kernel ? "CUkernel" : "CUfunction"));
+}
+
+WRAPPER w_cuLibraryGetKernel(void** k, void* library, const char* name) {
+  WATCH_BEGIN(cuLibraryGetKernel);
+  const CUresult r = real_cuLibraryGetKernel(k, library, name);
+  end_call(c, r);
+  if (r == kSuccess && k != nullptr) {
+    std::lock_guard lock(model().mutex);
+    model().kernel_handles.insert(*k);
+  }
+  return r;
+}
+WRAPPER w_cuKernelGetFunction(CUfunction* f, void* k) {
+  WATCH_BEGIN(cuKernelGetFunction);
+  check_handle_kind(c, k, true);
+  const CUresult r = real_cuKernelGetFunction(f, k);
+  end_call(c, r);
+  if (r == kSuccess && f != nullptr) {
+    std::lock_guard lock(model().mutex);
+    model().function_handles.insert(*f);
+  }
+  return r;
+}
+WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
+  WATCH_BEGIN(cuFuncGetAttribute);
+  check_handle_kind(c, f, false);
+  const CUresult r = real_cuFuncGetAttribute(value, attribute, f);
+  end_call(c, r);
   return r;
 }
 WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -1371,6 +1423,8 @@ constexpr Versioned kVersions[] = {
     {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
+    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
+    {"cuFuncGetAttribute", 2020, "cuFuncGetAttribute"},
 };
 
 const char* versioned_symbol(const char* name, int version) {

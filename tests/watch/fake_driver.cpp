@@ -144,6 +144,10 @@ FAKE cuStreamWaitEvent(Handle s, Handle e, unsigned) {
 }
 FAKE cuCtxSynchronize() { return current() == nullptr ? kInvalidContext : kSuccess; }
 FAKE cuCtxDetach(Handle ctx) { return cuCtxDestroy_v2(ctx); }
+// A library's kernel, and its function in the current context.
+FAKE cuLibraryGetKernel(Handle* k, Handle, const char*) { return *k = next_handle(), kSuccess; }
+FAKE cuKernelGetFunction(Handle* f, Handle) { return make_object(f); }
+FAKE cuFuncGetAttribute(int* value, int, Handle) { return *value = 32, kSuccess; }
 FAKE cuMemsetD8_v2(std::uintptr_t p, unsigned char, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
 FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) {
   const CUresult r = object_call(s);
@@ -233,6 +237,9 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuStreamWaitEvent", reinterpret_cast<void*>(&cuStreamWaitEvent)},
       {"cuCtxSynchronize", reinterpret_cast<void*>(&cuCtxSynchronize)},
       {"cuCtxDetach", reinterpret_cast<void*>(&cuCtxDetach)},
+      {"cuLibraryGetKernel", reinterpret_cast<void*>(&cuLibraryGetKernel)},
+      {"cuKernelGetFunction", reinterpret_cast<void*>(&cuKernelGetFunction)},
+      {"cuFuncGetAttribute", reinterpret_cast<void*>(&cuFuncGetAttribute)},
       {"cuLaunchKernel", reinterpret_cast<void*>(&cuLaunchKernel)},
       {"cuIpcGetMemHandle", reinterpret_cast<void*>(&cuIpcGetMemHandle)},
       {"cuIpcGetEventHandle", reinterpret_cast<void*>(&cuIpcGetEventHandle)},

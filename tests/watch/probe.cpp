@@ -475,6 +475,22 @@ int main(int argc, char** argv) {
     std::printf("query: %d\n", rt_stream_query(stream));
     return 0;
   }
+  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel or each_as_itself
+    runtime_initializes();
+    CUkernel kernel = nullptr;  // cudaGetKernel's handle: the runtime got it from cuLibraryGetKernel
+    runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, nullptr, "k");
+    CUfunction function = nullptr;  // cudaGetFuncBySymbol's: a CUfunction of the current context
+    runtime_entry<CUresult (*)(CUfunction*, CUkernel)>("cuKernelGetFunction")(&function, kernel);
+    int registers = 0;
+    CUfunction other = nullptr;
+    if (arg == "kernel_as_function") cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, reinterpret_cast<CUfunction>(kernel));
+    if (arg == "function_as_kernel") cuKernelGetFunction(&other, reinterpret_cast<CUkernel>(function));
+    if (arg == "each_as_itself") {
+      cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, function);
+      cuKernelGetFunction(&other, kernel);
+    }
+    return 0;
+  }
   if (scenario == "exit") {
     std::printf("to stdout\n");
     std::fprintf(stderr, "to stderr\n");
