@@ -84,6 +84,7 @@ TEST(Watch, ACleanProgramIsReportedCleanAndItsOutputIsUntouched) {
   ASSERT_EQ(w.reports["processes"].size(), 1u);
   EXPECT_EQ(w.reports["processes"][0].value("driver", ""), kFakeDriver);
   EXPECT_TRUE(w.reports["processes"][0].value("loaded", false));
+  EXPECT_TRUE(w.reports["processes"][0].value("exit_marker", false));  // preloaded by watch
 }
 
 TEST(Watch, AReleaseByAComponentThatNeverRetainedThePrimary) {

@@ -1508,7 +1508,7 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
   [[maybe_unused]] auto len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   write_line("{\"event\":\"start\",\"pid\":" + std::to_string(getpid()) + ",\"ppid\":" + std::to_string(getppid()) +
              ",\"exe\":" + json_string(exe) + ",\"driver\":" + json_string(g_real_path) +
-             ",\"loaded\":" + (g_real ? "true" : "false") + "}");
+             ",\"loaded\":" + (g_real ? "true" : "false") + ",\"exit_marker\":" + (g_exit ? "true" : "false") + "}");
 }
 
 // The process's end, for the reader: a handle opened after its exporter's process ended.
