@@ -84,6 +84,7 @@ TEST(Watch, ACleanProgramIsReportedCleanAndItsOutputIsUntouched) {
   ASSERT_EQ(w.reports["processes"].size(), 1u);
   EXPECT_EQ(w.reports["processes"][0].value("driver", ""), kFakeDriver);
   EXPECT_TRUE(w.reports["processes"][0].value("loaded", false));
+  EXPECT_TRUE(w.reports["processes"][0].value("exit_marker", false));  // preloaded by watch
 }
 
 TEST(Watch, AReleaseByAComponentThatNeverRetainedThePrimary) {
@@ -130,6 +131,56 @@ TEST(Watch, AStreamOfAResetPrimaryIsNamedByItsMakerItsUserAndTheReinitialization
   EXPECT_EQ(case_ids(watch({"reset_stream", "runtime.runtime.implicit"}).reports, "object_of_reset_primary"),
             std::vector<std::string>{
                 "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cudaStreamQuery.before_reinitialization"});
+}
+
+// The preloaded exit marker says when exit began and which handler runs: the call is named by it.
+TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
+  const std::string runtime_call = "teardown.runtime_call_from_an_exit_handler.";
+  EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_free.before"}).reports, "call_during_exit"),
+            std::vector<std::string>{runtime_call + "before_the_runtime_starts.cudaFree"});
+  EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_free.after"}).reports, "call_during_exit"),
+            std::vector<std::string>{runtime_call + "after_the_runtime_starts.cudaFree"});
+  // exit called, rather than main's return
+  const Watched exited = watch({"exit_calls", "exit_call"});
+  EXPECT_EQ(exited.ran.out, "free at exit: 0\n");
+  EXPECT_EQ(case_ids(exited.reports, "call_during_exit"), std::vector<std::string>{runtime_call + "after_the_runtime_starts.cudaFree"});
+  EXPECT_EQ(case_ids(watch({"exit_calls", "program_destroy.before"}).reports, "call_during_exit"),
+            std::vector<std::string>{"teardown.created_context_destroyed_from_an_exit_handler.before_the_runtime_starts"});
+  EXPECT_EQ(case_ids(watch({"exit_calls", "program_destroy.after"}).reports, "call_during_exit"),
+            std::vector<std::string>{"teardown.created_context_destroyed_from_an_exit_handler.after_the_runtime_starts"});
+  const Watched thread_local_event = watch({"exit_calls", "thread_local"});
+  EXPECT_EQ(case_ids(thread_local_event.reports, "call_during_exit"),
+            std::vector<std::string>{"teardown.main_thread_thread_local_destroys_its_event_at_exit.the_body_before_the_thread_local"});
+  EXPECT_EQ(thread_local_event.reports["hazards"][0]["indistinguishable"],
+            nlohmann::json::array({"teardown.main_thread_thread_local_destroys_its_event_at_exit.the_thread_locals_constructor"}));
+  // The runtime's own teardown (registered before main) and a CUDA library's (its own handler): none.
+  const Watched teardowns = watch({"exit_calls", "teardowns_only"});
+  EXPECT_EQ(teardowns.ran.exit_code, 0) << teardowns.ran.err;
+  EXPECT_TRUE(teardowns.reports["hazards"].empty()) << teardowns.reports.dump(2);
+  // Nothing at exit: nothing reported.
+  EXPECT_TRUE(watch({"exit_calls", "none"}).reports["hazards"].empty());
+}
+
+TEST(Watch, StreamWaitEventPinnedHostMemoryAndDetach) {
+  EXPECT_EQ(case_ids(watch({"stale_event_wait", "cuCtxDestroy"}).reports, "object_of_destroyed_context"),
+            std::vector<std::string>{"stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cuStreamWaitEvent_on_a_live_stream"});
+  EXPECT_EQ(case_ids(watch({"stale_event_wait", "reset"}).reports, "object_of_reset_primary"),
+            std::vector<std::string>{"stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cuStreamWaitEvent_on_a_live_stream"});
+  EXPECT_EQ(case_ids(watch({"pinned_after_reset", "runtime"}).reports, "object_of_reset_primary"),
+            std::vector<std::string>{"stale_objects.pinned_host_memory_freed_after_cudaDeviceReset.cudaFreeHost"});
+  EXPECT_EQ(case_ids(watch({"pinned_after_reset", "program"}).reports, "object_of_reset_primary"),
+            std::vector<std::string>{"stale_objects.pinned_host_memory_freed_after_cudaDeviceReset.cuMemFreeHost"});
+  // cuCtxDetach ends the context as cuCtxDestroy does: the runtime's stream in it is stale.
+  EXPECT_EQ(case_ids(watch({"detached_context_stream"}).reports, "object_of_destroyed_context"),
+            std::vector<std::string>{"lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery"});
+}
+
+TEST(Watch, AKernelHandleOfTheOtherKindIsReportedBeforeTheCall) {
+  expect_one(watch({"handle_kinds", "kernel_as_function"}), "kernel_handle_of_the_other_kind",
+             "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction");
+  expect_one(watch({"handle_kinds", "function_as_kernel"}), "kernel_handle_of_the_other_kind",
+             "module_loading.cuKernelGetFunction_given_a_CUfunction");
+  EXPECT_TRUE(watch({"handle_kinds", "each_as_itself"}).reports["hazards"].empty());
 }
 
 TEST(Watch, PointerAttributesAndGenericCopiesOnAThreadWithNoContext) {

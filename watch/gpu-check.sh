@@ -25,7 +25,10 @@ if command -v jq >/dev/null; then
   jq -r '.cases[] | select(.watch.processes | length > 0) | select(.watch.loaded | not) | .id' "$out/run-watch.json" >"$out/not-loaded.txt"
   jq -r '.cases[] | select(.watch.hazards | length > 0) | "\(.id)\t\(.case.kind)\t\(.outcome)\t\([.watch.hazards[] | "\(.hazard)[\(.key)] -> \(.case)"] | join(", "))"' \
     "$out/run-watch.json" >"$out/reports-by-case.tsv"
-  echo "not loaded: $(wc -l <"$out/not-loaded.txt") cases; reports: $out/reports-by-case.tsv"
+  # Processes that ran without the preloaded exit marker (watch/exit_marker.cpp): no call_during_exit there.
+  jq -r '.cases[] | select([.watch.processes[] | select(.exit_marker != true)] | length > 0) | .id' "$out/run-watch.json" \
+    >"$out/no-exit-marker.txt"
+  echo "not loaded: $(wc -l <"$out/not-loaded.txt") cases; without the exit marker: $(wc -l <"$out/no-exit-marker.txt"); reports: $out/reports-by-case.tsv"
 fi
 "$ctxshare" bench --watch-cost --watch-runs 9 --json "$out/bench-watch-cost.json" >"$out/bench-watch-cost.txt" 2>&1
 echo "bench --watch-cost exit $?:"

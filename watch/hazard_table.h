@@ -65,6 +65,13 @@ inline constexpr HazardText kHazardTexts[] = {
     {"call_after_runtime_teardown",
      "a driver call after the runtime released its last retain of the primary context (its teardown at exit): an exit "
      "handler registered before the runtime started, or a static destructor"},
+    {"kernel_handle_of_the_other_kind",
+     "a CUkernel (cuLibraryGetKernel, cudaGetKernel) given where a CUfunction is taken, or a CUfunction "
+     "(cuModuleGetFunction, cuKernelGetFunction, cudaGetFuncBySymbol) where a CUkernel is"},
+    {"call_during_exit",
+     "a driver call that uses a context or its objects after the process's exit began (main returned or exit was "
+     "called): from an exit handler, a static destructor or a main-thread thread_local destructor, whose order against "
+     "the CUDA runtime's own teardown the program does not choose"},
 };
 
 // Keys, by hazard (the first matching row wins; fnmatch's * crosses '/'):
@@ -80,6 +87,11 @@ inline constexpr HazardText kHazardTexts[] = {
 //   ipc_handle_opened_after_the_exporter_exited  <open>/<export>
 //     (the last two are found by the report reader, matching the handle's bytes across the run's processes)
 //   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
+//   kernel_handle_of_the_other_kind     <use>/<CUkernel | CUfunction: what it was given>
+//   call_during_exit                    <use>[/lib:<library>]/<what runs it: registered_before_main |
+//                                       registered_before_the_runtime | registered_after_the_runtime (an exit
+//                                       handler registered during main, before or after the runtime's first call) |
+//                                       thread_local_destructor | outside_exit_handlers>[/after_runtime_reset]
 // Where cases differ only by what happens after the detected call (the value a later call returns),
 // the row names the closest case: primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary
 // has three variants that differ only in the runtime call made after the second release, which is
@@ -143,6 +155,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cudaEventDestroy"},
     {"object_of_destroyed_context", "runtime:cuEventRecord/runtime:*", "error",
      "stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cudaEventRecord"},
+    {"object_of_destroyed_context", "program:cuStreamWaitEvent/runtime:*", "error",
+     "stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cuStreamWaitEvent_on_a_live_stream"},
     {"object_of_destroyed_context", "*", "error",
      ""},
     {"object_of_reset_primary", "*/lib:cufft", "error",
@@ -195,6 +209,12 @@ inline constexpr HazardRow kHazardTable[] = {
      "stale_objects.stream_destroyed_after_its_context_ended.runtime.cudaDeviceReset"},
     {"object_of_reset_primary", "program:*/program:cuStreamDestroy*/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.stream_destroyed_after_its_context_ended.driver.cudaDeviceReset"},
+    // Pinned host memory (cudaHostAlloc, cudaMallocHost) freed after the reset; before the device rows,
+    // whose patterns its keys match too.
+    {"object_of_reset_primary", "runtime:cuMem*Host*/runtime:cuMemFreeHost/*/runtime:cuDevicePrimaryCtxReset*", "error",
+     "stale_objects.pinned_host_memory_freed_after_cudaDeviceReset.cudaFreeHost"},
+    {"object_of_reset_primary", "runtime:cuMem*Host*/program:cuMemFreeHost/*/runtime:cuDevicePrimaryCtxReset*", "error",
+     "stale_objects.pinned_host_memory_freed_after_cudaDeviceReset.cuMemFreeHost"},
     {"object_of_reset_primary", "runtime:cuMemAlloc*/program:cuMemFree*/*/program:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.runtime_allocation_used_after_its_primary_was_reset.cuDevicePrimaryCtxReset.cuMemFree"},
     {"object_of_reset_primary", "runtime:cuMemAlloc*/runtime:cuMemFree*/*/program:cuDevicePrimaryCtxReset*", "error",
@@ -204,9 +224,7 @@ inline constexpr HazardRow kHazardTable[] = {
     {"object_of_reset_primary", "runtime:cuMemAlloc*/program:cuMemFree*/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.runtime_allocation_used_after_its_primary_was_reset.cudaDeviceReset.cuMemFree"},
     {"object_of_reset_primary", "runtime:cuMemAlloc*/runtime:cuMemFree*/*/runtime:cuDevicePrimaryCtxReset*", "error",
-     "stale_objects.runtime_allocation_used_after_its_primary_was_reset.cudaDeviceReset.cudaFree", "",
-     // the same calls, the free made from an exit handler: the interposer does not see who calls
-     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaFree"},
+     "stale_objects.runtime_allocation_used_after_its_primary_was_reset.cudaDeviceReset.cudaFree"},
     {"object_of_reset_primary", "runtime:cuMemAlloc*/runtime:cuMemcpy*/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.runtime_allocation_used_after_its_primary_was_reset.cudaDeviceReset.cudaMemcpy_to_host"},
     {"object_of_reset_primary", "runtime:cuMemAlloc*/runtime:cuMemcpy*/*/program:cuDevicePrimaryCtxRelease*", "error",
@@ -217,6 +235,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cudaEventDestroy"},
     {"object_of_reset_primary", "runtime:cuEventCreate*/runtime:cuEventRecord/*", "error",
      "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cudaEventRecord"},
+    {"object_of_reset_primary", "runtime:cuEventCreate*/program:cuStreamWaitEvent/*", "error",
+     "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cuStreamWaitEvent_on_a_live_stream"},
     {"object_of_reset_primary", "*", "error",
      ""},
     // Documented to fail; these conformance cases do it on purpose.
@@ -306,6 +326,57 @@ inline constexpr HazardRow kHazardTable[] = {
      "teardown.created_context_destroyed_from_an_exit_handler.before_the_runtime_starts"},
     {"call_after_runtime_teardown", "*", "warning",
      ""},
+    // Calls after exit began (the preloaded exit marker, watch/exit_marker.cpp), named by the call and by
+    // when the handler making it was registered: before or after the runtime's first call (teardown's
+    // ExitStepRegistered axis).
+    {"call_during_exit", "runtime:cuMemFree*/registered_after_the_runtime/after_runtime_reset", "warning",
+     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaFree"},
+    {"call_during_exit", "runtime:*/lib:cublas/registered_before_the_runtime*", "warning",
+     "teardown.cublasDestroy_from_an_exit_handler.before_the_runtime_starts"},
+    {"call_during_exit", "runtime:*/lib:cublas/registered_after_the_runtime*", "warning",
+     "teardown.cublasDestroy_from_an_exit_handler.after_the_runtime_starts"},
+    {"call_during_exit", "runtime:cuMemFree_*/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaFree"},
+    {"call_during_exit", "runtime:cuMemFree_*/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaFree"},
+    {"call_during_exit", "runtime:cuMemFreeHost/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaFreeHost"},
+    {"call_during_exit", "runtime:cuMemFreeHost/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaFreeHost"},
+    {"call_during_exit", "runtime:cuStreamDestroy*/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaStreamDestroy"},
+    {"call_during_exit", "runtime:cuStreamDestroy*/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaStreamDestroy"},
+    {"call_during_exit", "runtime:cuEventDestroy*/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaEventDestroy"},
+    {"call_during_exit", "runtime:cuEventDestroy*/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaEventDestroy"},
+    {"call_during_exit", "runtime:cuCtxSynchronize*/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaDeviceSynchronize"},
+    {"call_during_exit", "runtime:cuCtxSynchronize*/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaDeviceSynchronize"},
+    // The two differ only in where the runtime's first call is, which makes no different driver call.
+    {"call_during_exit", "runtime:cuEventDestroy*/thread_local_destructor", "warning",
+     "teardown.main_thread_thread_local_destroys_its_event_at_exit.the_body_before_the_thread_local", "",
+     "teardown.main_thread_thread_local_destroys_its_event_at_exit.the_thread_locals_constructor"},
+    {"call_during_exit", "program:cuMemFree_*/registered_before_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.before_the_runtime_starts.cuMemFree"},
+    {"call_during_exit", "program:cuMemFree_*/registered_after_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.after_the_runtime_starts.cuMemFree"},
+    {"call_during_exit", "program:cuStreamDestroy*/registered_before_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.before_the_runtime_starts.cuStreamDestroy"},
+    {"call_during_exit", "program:cuStreamDestroy*/registered_after_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.after_the_runtime_starts.cuStreamDestroy"},
+    {"call_during_exit", "program:cuDevicePrimaryCtxRelease*/registered_before_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.before_the_runtime_starts.cuDevicePrimaryCtxRelease"},
+    {"call_during_exit", "program:cuDevicePrimaryCtxRelease*/registered_after_the_runtime", "warning",
+     "teardown.driver_component_releases_from_an_exit_handler.after_the_runtime_starts.cuDevicePrimaryCtxRelease"},
+    {"call_during_exit", "program:cuCtxDestroy*/registered_before_the_runtime", "warning",
+     "teardown.created_context_destroyed_from_an_exit_handler.before_the_runtime_starts"},
+    {"call_during_exit", "program:cuCtxDestroy*/registered_after_the_runtime", "warning",
+     "teardown.created_context_destroyed_from_an_exit_handler.after_the_runtime_starts"},
+    {"call_during_exit", "*", "warning",
+     ""},
     // Reported at the destroy or reset: the runtime's next call on a handle it kept crashes inside the
     // runtime (cudaStreamQuery, cudaStreamDestroy, cudaEventDestroy on the H100 run) before any driver
     // call. Cases that go on to use the objects through a call that reaches the driver are named by
@@ -358,6 +429,13 @@ inline constexpr HazardRow kHazardTable[] = {
     {"ipc_handle_opened_after_the_exporter_exited", "runtime:cuIpcOpenEventHandle*", "error",
      "interprocess.event_handle_opened_after_the_exporter_exited.runtime"},
     {"ipc_handle_opened_after_the_exporter_exited", "*", "error",
+     ""},
+    // The program's calls; the handle's kind is known from the call that made it, whoever made it.
+    {"kernel_handle_of_the_other_kind", "program:cuFuncGetAttribute/CUkernel", "error",
+     "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction"},
+    {"kernel_handle_of_the_other_kind", "program:cuKernelGetFunction/CUfunction", "error",
+     "module_loading.cuKernelGetFunction_given_a_CUfunction"},
+    {"kernel_handle_of_the_other_kind", "*", "error",
      ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},

@@ -119,6 +119,13 @@ void write_line(const std::string& line) {
 
 void* g_real = nullptr;
 std::string g_real_path;
+
+// The preloaded exit marker (watch/exit_marker.cpp), when `ctxshare watch` or `run --watch` put it there.
+struct ExitState {
+  int main_started, runtime_started, exiting;
+};
+ExitState* g_exit = nullptr;
+int (*g_exit_running)() = nullptr;
 CUresult (*g_real_get_current)(CUcontext*) = nullptr;
 
 CUresult missing_symbol() { return kStubLibrary; }
@@ -169,6 +176,8 @@ std::string find_real_driver() {
   X(cuCtxCreate_v4, (CUcontext * ctx, void* params, unsigned flags, CUdevice dev), (ctx, params, flags, dev)) \
   X(cuCtxDestroy, (CUcontext ctx), (ctx))                                                                \
   X(cuCtxDestroy_v2, (CUcontext ctx), (ctx))                                                             \
+  X(cuCtxDetach, (CUcontext ctx), (ctx))                                                                 \
+  X(cuCtxSynchronize, (), ())                                                                            \
   X(cuCtxPushCurrent, (CUcontext ctx), (ctx))                                                            \
   X(cuCtxPushCurrent_v2, (CUcontext ctx), (ctx))                                                         \
   X(cuCtxPopCurrent, (CUcontext * ctx), (ctx))                                                           \
@@ -185,6 +194,7 @@ std::string find_real_driver() {
   X(cuStreamDestroy_v2, (CUstream s), (s))                                                               \
   X(cuStreamQuery, (CUstream s), (s))                                                                    \
   X(cuStreamSynchronize, (CUstream s), (s))                                                              \
+  X(cuStreamWaitEvent, (CUstream s, CUevent e, unsigned flags), (s, e, flags))                           \
   X(cuEventCreate, (CUevent * e, unsigned flags), (e, flags))                                            \
   X(cuEventDestroy, (CUevent e), (e))                                                                    \
   X(cuEventDestroy_v2, (CUevent e), (e))                                                                 \
@@ -193,6 +203,9 @@ std::string find_real_driver() {
   X(cuEventSynchronize, (CUevent e), (e))                                                                \
   X(cuMemAlloc_v2, (CUdeviceptr * p, std::size_t bytes), (p, bytes))                                     \
   X(cuMemFree_v2, (CUdeviceptr p), (p))                                                                  \
+  X(cuMemAllocHost_v2, (void** p, std::size_t bytes), (p, bytes))                                        \
+  X(cuMemHostAlloc, (void** p, std::size_t bytes, unsigned flags), (p, bytes, flags))                    \
+  X(cuMemFreeHost, (void* p), (p))                                                                       \
   X(cuMemsetD8_v2, (CUdeviceptr p, unsigned char v, std::size_t n), (p, v, n))                           \
   X(cuMemsetD32_v2, (CUdeviceptr p, unsigned v, std::size_t n), (p, v, n))                               \
   X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void* src, std::size_t n), (dst, src, n))                   \
@@ -209,13 +222,21 @@ std::string find_real_driver() {
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
   X(cuModuleUnload, (CUmodule m), (m))                                                                   \
   X(cuModuleGetFunction, (CUfunction * f, CUmodule m, const char* name), (f, m, name))                   \
+  X(cuLibraryGetKernel, (void** k, void* library, const char* name), (k, library, name))                 \
+  X(cuKernelGetFunction, (CUfunction * f, void* k), (f, k))                                              \
+  X(cuFuncGetAttribute, (int* value, int attribute, CUfunction f), (value, attribute, f))                \
   X(cuLaunchKernel,                                                                                      \
     (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,         \
      unsigned shared, CUstream s, void** params, void** extra),                                          \
     (f, gx, gy, gz, bx, by, bz, shared, s, params, extra))
 
+// Watched only where cuGetProcAddress hands them out: not every toolkit's stub exports them (CUDA 13's
+// cuCtxSynchronize_v2), so the exported symbol, where there is one, is a trampoline.
+#define CTXSHARE_WATCHED_BY_ADDRESS(X) X(cuCtxSynchronize_v2, (CUcontext ctx), (ctx))
+
 #define CTXSHARE_REAL_POINTER(name, params, args) CUresult(*real_##name) params = nullptr;
 CTXSHARE_WATCHED(CTXSHARE_REAL_POINTER)
+CTXSHARE_WATCHED_BY_ADDRESS(CTXSHARE_REAL_POINTER)
 CUresult (*real_cuGetProcAddress)(const char*, void**, int, std::uint64_t) = nullptr;
 CUresult (*real_cuGetProcAddress_v2)(const char*, void**, int, std::uint64_t, int*) = nullptr;
 
@@ -243,7 +264,6 @@ struct ThreadState {
   bool runtime_switched = false;  // the runtime replaced a created context this thread had current
   std::array<Entry, 8> ring{};
   std::size_t calls = 0;
-  ~ThreadState() { thread_ended(*this); }
   CUcontext current() const { return stack.empty() ? nullptr : stack.back().ctx; }
 };
 
@@ -281,7 +301,10 @@ struct Model {
   std::uint64_t calls = 0;
   int threads = 0;
   std::unordered_map<CUcontext, ContextRecord> contexts;
-  std::unordered_map<void*, Object> streams, events, modules, functions;
+  std::unordered_map<void*, Object> streams, events, modules, functions, host_memory;
+  // Kernel handles by kind, whoever made them: CUkernel (cuLibraryGetKernel, which cudaGetKernel's
+  // handles are) and CUfunction (cuModuleGetFunction, cuKernelGetFunction).
+  std::set<void*> kernel_handles, function_handles;
   std::map<CUdeviceptr, std::pair<std::size_t, Object>> memory;
   std::map<int, Primary> primaries;
   std::set<std::pair<std::string, void*>> reported;
@@ -296,7 +319,27 @@ Model& model() {
   return *m;
 }
 
-thread_local ThreadState t_state;
+// Each thread's state, on the heap: the main thread's thread-locals are destroyed when exit begins,
+// before the exit handlers whose calls still need it, so the main thread's is never freed; another
+// thread's is checked (thread_ended) and freed when that thread ends.
+thread_local ThreadState* t_state = nullptr;
+struct ThreadEnd {
+  ~ThreadEnd() {
+    if (t_state == nullptr) return;
+    thread_ended(*t_state);
+    if (t_state->tid == getpid()) return;
+    delete t_state;
+    t_state = nullptr;
+  }
+};
+thread_local ThreadEnd t_end;
+ThreadState& this_thread() {
+  if (t_state == nullptr) {
+    t_state = new ThreadState;
+    [[maybe_unused]] ThreadEnd* registered = &t_end;  // constructs it: its destructor runs at the thread's end
+  }
+  return *t_state;
+}
 
 struct Call {
   Origin origin;
@@ -339,10 +382,11 @@ std::string library_suffix(const Call& c) {
 }
 
 void after_runtime_teardown(const Call& c);
+void call_during_exit(const Call& c);
 
 Call begin_call(Origin origin, const char* function, void* caller) {
   Model& m = model();
-  ThreadState& t = t_state;
+  ThreadState& t = this_thread();
   std::uint64_t number;
   {
     std::lock_guard lock(m.mutex);
@@ -357,6 +401,12 @@ Call begin_call(Origin origin, const char* function, void* caller) {
   // A runtime instance's own last release (a library's, at its teardown) is checked in do_release.
   const bool own_release = origin == Origin::runtime && std::strncmp(function, "cuDevicePrimaryCtxRelease", 25) == 0;
   if (m.runtime_torn_down && !own_release) after_runtime_teardown(c);
+  if (g_exit != nullptr) {
+    if (origin == Origin::runtime && !__atomic_load_n(&g_exit->runtime_started, __ATOMIC_RELAXED) &&
+        std::strcmp(function, "cuInit") != 0)
+      __atomic_store_n(&g_exit->runtime_started, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&g_exit->exiting, __ATOMIC_RELAXED) && !own_release) call_during_exit(c);
+  }
   return c;
 }
 
@@ -513,6 +563,32 @@ void after_runtime_teardown(const Call& c) {
          c.label() + " after the runtime released its last retain of the primary context (its teardown at exit)");
 }
 
+// A driver call after the process's exit began (main returned or exit was called: the preloaded exit
+// marker says so), keyed by what runs it: "<use>/<registered_before_main | registered_before_the_runtime |
+// registered_after_the_runtime | thread_local_destructor | outside_exit_handlers>[/after_runtime_reset]".
+// The runtime's own teardown, and each CUDA library's runtime instance's, is left out: its releases of
+// the primary (begin_call), every call from a handler or thread-local destructor a CUDA library
+// registered, and any runtime call outside the exit handlers and thread-local destructors registered
+// during main (on the H100 run, the runtime's teardown came after all of them).
+void call_during_exit(const Call& c) {
+  static const char* const kRunning[] = {"outside_exit_handlers", "registered_before_main", "registered_before_the_runtime",
+                                         "registered_after_the_runtime", "thread_local_destructor"};
+  int running = g_exit_running != nullptr ? g_exit_running() : 0;
+  if (running == 5) return;  // a CUDA library's own exit handler or thread-local destructor: its teardown
+  if (running < 0 || running > 4) running = 0;
+  if (c.origin == Origin::runtime && running < 2) return;
+  // A CUDA library's calls from a main-thread thread-local destructor of the program: its own caches.
+  if (c.origin == Origin::runtime && running == 4 && !library_of(c.caller).empty()) return;
+  std::lock_guard lock(model().mutex);
+  bool runtime_reset = false;
+  for (const auto& [ctx, r] : model().contexts)
+    for (const auto& ender : r.enders) runtime_reset = runtime_reset || ender.rfind("runtime:cuDevicePrimaryCtxReset", 0) == 0;
+  report(c, "call_during_exit",
+         c.label() + library_suffix(c) + "/" + kRunning[running] + (runtime_reset ? "/after_runtime_reset" : ""),
+         c.label() + " after the process's exit began, from " + kRunning[running] +
+             (runtime_reset ? ", after the runtime reset the primary context" : ""));
+}
+
 void check_no_context(const Call& c, CUresult r) {
   if (r != kInvalidContext || real_current() != nullptr) return;
   std::lock_guard lock(model().mutex);
@@ -539,7 +615,7 @@ void on_fork_child() {
     if (r.alive && !r.primary) any = true;
   m.forked_from = !any ? "" : runtime_retains ? "runtime" : "program";
   m.fork_reported = false;
-  t_state.tid = static_cast<long>(syscall(SYS_gettid));  // the forking thread, the child's only one
+  this_thread().tid = static_cast<long>(syscall(SYS_gettid));  // the forking thread, the child's only one
 }
 
 void thread_ended(ThreadState& t) {
@@ -850,6 +926,23 @@ WRAPPER w_cuCtxDestroy_v2(CUcontext ctx) {
   WATCH_BEGIN(cuCtxDestroy_v2);
   return do_destroy(c, ctx, real_cuCtxDestroy_v2);
 }
+// PyCUDA ends its contexts with cuCtxDetach: the model takes it as a destroy.
+WRAPPER w_cuCtxDetach(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxDetach);
+  return do_destroy(c, ctx, real_cuCtxDetach);
+}
+WRAPPER w_cuCtxSynchronize() {
+  WATCH_BEGIN(cuCtxSynchronize);
+  const CUresult r = real_cuCtxSynchronize();
+  end_call(c, r);
+  return r;
+}
+WRAPPER w_cuCtxSynchronize_v2(CUcontext ctx) {
+  WATCH_BEGIN(cuCtxSynchronize_v2);
+  const CUresult r = real_cuCtxSynchronize_v2(ctx);
+  end_call(c, r);
+  return r;
+}
 WRAPPER w_cuCtxPushCurrent(CUcontext ctx) {
   WATCH_BEGIN(cuCtxPushCurrent);
   return do_push(c, ctx, real_cuCtxPushCurrent);
@@ -946,6 +1039,15 @@ WRAPPER w_cuStreamSynchronize(CUstream s) {
   WATCH_BEGIN(cuStreamSynchronize);
   return use_stream(c, s, real_cuStreamSynchronize(s));
 }
+WRAPPER w_cuStreamWaitEvent(CUstream s, CUevent e, unsigned flags) {
+  WATCH_BEGIN(cuStreamWaitEvent);
+  const CUresult r = real_cuStreamWaitEvent(s, e, flags);
+  Uses u(c);
+  if (!special_stream(s)) u.streams.push_back({"a stream", s});
+  u.events.push_back({"an event", e});
+  u.check(r);
+  return r;
+}
 WRAPPER w_cuEventCreate(CUevent* e, unsigned flags) {
   WATCH_BEGIN(cuEventCreate);
   return made(c, model().events, e, real_cuEventCreate(e, flags));
@@ -998,6 +1100,25 @@ WRAPPER w_cuMemFree_v2(CUdeviceptr p) {
   const CUresult r = use_memory(c, p, real_cuMemFree_v2(p));
   std::lock_guard lock(model().mutex);
   model().memory.erase(p);
+  return r;
+}
+// Pinned host memory belongs to the context current when it was allocated.
+WRAPPER w_cuMemAllocHost_v2(void** p, std::size_t bytes) {
+  WATCH_BEGIN(cuMemAllocHost_v2);
+  return made(c, model().host_memory, p, real_cuMemAllocHost_v2(p, bytes));
+}
+WRAPPER w_cuMemHostAlloc(void** p, std::size_t bytes, unsigned flags) {
+  WATCH_BEGIN(cuMemHostAlloc);
+  return made(c, model().host_memory, p, real_cuMemHostAlloc(p, bytes, flags));
+}
+WRAPPER w_cuMemFreeHost(void* p) {
+  WATCH_BEGIN(cuMemFreeHost);
+  const CUresult r = real_cuMemFreeHost(p);
+  end_call(c, r);
+  std::lock_guard lock(model().mutex);
+  check_forked(c);
+  check_object(c, find_in(model().host_memory, p), "pinned host memory");
+  model().host_memory.erase(p);
   return r;
 }
 WRAPPER w_cuMemsetD8_v2(CUdeviceptr p, unsigned char v, std::size_t n) {
@@ -1181,8 +1302,54 @@ WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
   u.check(r);
   Model& model_ = model();
   std::lock_guard lock(model_.mutex);
-  if (r == kSuccess && f != nullptr)
+  if (r == kSuccess && f != nullptr) {
+    model_.function_handles.insert(*f);
     if (const Object* module = find_in(model_.modules, m)) model_.functions[*f] = *module;
+  }
+  return r;
+}
+
+// A handle of one kind given where the other is taken (module_loading): reported before the call,
+// which may crash (a CUfunction given to cuKernelGetFunction segfaulted for cuda-python's user).
+// The program's calls only: how the runtime uses its own handles is its own business.
+void check_handle_kind(const Call& c, void* handle, bool wants_kernel) {
+  if (c.origin != Origin::program) return;
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  check_forked(c);
+  const bool other_kind = wants_kernel ? m.function_handles.count(handle) != 0 : m.kernel_handles.count(handle) != 0;
+  if (!other_kind) return;
+  const char* given = wants_kernel ? "CUfunction" : "CUkernel";
+  report(c, "kernel_handle_of_the_other_kind", c.label() + "/" + given,
+         c.label() + " given a " + given + " where it takes a " + (wants_kernel ? "CUkernel" : "CUfunction"));
+}
+
+WRAPPER w_cuLibraryGetKernel(void** k, void* library, const char* name) {
+  WATCH_BEGIN(cuLibraryGetKernel);
+  const CUresult r = real_cuLibraryGetKernel(k, library, name);
+  end_call(c, r);
+  if (r == kSuccess && k != nullptr) {
+    std::lock_guard lock(model().mutex);
+    model().kernel_handles.insert(*k);
+  }
+  return r;
+}
+WRAPPER w_cuKernelGetFunction(CUfunction* f, void* k) {
+  WATCH_BEGIN(cuKernelGetFunction);
+  check_handle_kind(c, k, true);
+  const CUresult r = real_cuKernelGetFunction(f, k);
+  end_call(c, r);
+  if (r == kSuccess && f != nullptr) {
+    std::lock_guard lock(model().mutex);
+    model().function_handles.insert(*f);
+  }
+  return r;
+}
+WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
+  WATCH_BEGIN(cuFuncGetAttribute);
+  check_handle_kind(c, f, false);
+  const CUresult r = real_cuFuncGetAttribute(value, attribute, f);
+  end_call(c, r);
   return r;
 }
 WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -1211,7 +1378,7 @@ struct Watched {
 #define CTXSHARE_WATCHED_ROW(name, params, args)                                                      \
   {#name, reinterpret_cast<void*>(&w_##name<Origin::program>), reinterpret_cast<void*>(&w_##name<Origin::runtime>), \
    reinterpret_cast<void* const*>(&real_##name)},
-const Watched kWatched[] = {CTXSHARE_WATCHED(CTXSHARE_WATCHED_ROW)};
+const Watched kWatched[] = {CTXSHARE_WATCHED(CTXSHARE_WATCHED_ROW) CTXSHARE_WATCHED_BY_ADDRESS(CTXSHARE_WATCHED_ROW)};
 
 // Which exported ABI a request (name, version) gets: the last row of its name whose version is at most
 // the one asked (cudaTypedefs.h: PFN_<name>_v<version>).
@@ -1225,6 +1392,8 @@ constexpr Versioned kVersions[] = {
     {"cuCtxCreate", 2000, "cuCtxCreate"}, {"cuCtxCreate", 3020, "cuCtxCreate_v2"},
     {"cuCtxCreate", 11040, "cuCtxCreate_v3"}, {"cuCtxCreate", 12050, "cuCtxCreate_v4"},
     {"cuCtxDestroy", 2000, "cuCtxDestroy"}, {"cuCtxDestroy", 4000, "cuCtxDestroy_v2"},
+    {"cuCtxDetach", 2000, "cuCtxDetach"}, {"cuCtxSynchronize", 2000, "cuCtxSynchronize"},
+    {"cuCtxSynchronize", 13000, "cuCtxSynchronize_v2"},
     {"cuCtxPushCurrent", 2000, "cuCtxPushCurrent"}, {"cuCtxPushCurrent", 4000, "cuCtxPushCurrent_v2"},
     {"cuCtxPopCurrent", 2000, "cuCtxPopCurrent"}, {"cuCtxPopCurrent", 4000, "cuCtxPopCurrent_v2"},
     {"cuCtxSetCurrent", 4000, "cuCtxSetCurrent"},
@@ -1236,11 +1405,14 @@ constexpr Versioned kVersions[] = {
     {"cuStreamCreate", 2000, "cuStreamCreate"}, {"cuStreamCreateWithPriority", 5050, "cuStreamCreateWithPriority"},
     {"cuStreamDestroy", 2000, "cuStreamDestroy"}, {"cuStreamDestroy", 4000, "cuStreamDestroy_v2"},
     {"cuStreamQuery", 2000, "cuStreamQuery"}, {"cuStreamSynchronize", 2000, "cuStreamSynchronize"},
+    {"cuStreamWaitEvent", 2000, "cuStreamWaitEvent"},
     {"cuEventCreate", 2000, "cuEventCreate"},
     {"cuEventDestroy", 2000, "cuEventDestroy"}, {"cuEventDestroy", 4000, "cuEventDestroy_v2"},
     {"cuEventRecord", 2000, "cuEventRecord"}, {"cuEventQuery", 2000, "cuEventQuery"},
     {"cuEventSynchronize", 2000, "cuEventSynchronize"},
     {"cuMemAlloc", 3020, "cuMemAlloc_v2"}, {"cuMemFree", 3020, "cuMemFree_v2"},
+    {"cuMemAllocHost", 3020, "cuMemAllocHost_v2"}, {"cuMemHostAlloc", 2020, "cuMemHostAlloc"},
+    {"cuMemFreeHost", 2000, "cuMemFreeHost"},
     {"cuMemsetD8", 3020, "cuMemsetD8_v2"}, {"cuMemsetD32", 3020, "cuMemsetD32_v2"},
     {"cuMemcpyHtoD", 3020, "cuMemcpyHtoD_v2"}, {"cuMemcpyDtoH", 3020, "cuMemcpyDtoH_v2"},
     {"cuMemcpyHtoDAsync", 3020, "cuMemcpyHtoDAsync_v2"},
@@ -1251,6 +1423,8 @@ constexpr Versioned kVersions[] = {
     {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
+    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
+    {"cuFuncGetAttribute", 2020, "cuFuncGetAttribute"},
 };
 
 const char* versioned_symbol(const char* name, int version) {
@@ -1322,16 +1496,19 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
   if (g_real != nullptr) {
 #define CTXSHARE_RESOLVE(name, params, args) real_##name = reinterpret_cast<decltype(real_##name)>(dlsym(g_real, #name));
     CTXSHARE_WATCHED(CTXSHARE_RESOLVE)
+    CTXSHARE_WATCHED_BY_ADDRESS(CTXSHARE_RESOLVE)
     real_cuGetProcAddress = reinterpret_cast<decltype(real_cuGetProcAddress)>(dlsym(g_real, "cuGetProcAddress"));
     real_cuGetProcAddress_v2 = reinterpret_cast<decltype(real_cuGetProcAddress_v2)>(dlsym(g_real, "cuGetProcAddress_v2"));
     g_real_get_current = reinterpret_cast<decltype(g_real_get_current)>(dlsym(g_real, "cuCtxGetCurrent"));
   }
+  g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));
+  g_exit_running = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_running"));
   pthread_atfork(nullptr, nullptr, &on_fork_child);
   char exe[PATH_MAX] = {};
   [[maybe_unused]] auto len = readlink("/proc/self/exe", exe, sizeof exe - 1);
   write_line("{\"event\":\"start\",\"pid\":" + std::to_string(getpid()) + ",\"ppid\":" + std::to_string(getppid()) +
              ",\"exe\":" + json_string(exe) + ",\"driver\":" + json_string(g_real_path) +
-             ",\"loaded\":" + (g_real ? "true" : "false") + "}");
+             ",\"loaded\":" + (g_real ? "true" : "false") + ",\"exit_marker\":" + (g_exit ? "true" : "false") + "}");
 }
 
 // The process's end, for the reader: a handle opened after its exporter's process ended.

@@ -159,7 +159,14 @@ std::vector<std::pair<std::string, std::string>> watch_environment(const std::st
                                                                    const std::string& out_dir) {
   std::string library_path = interposer_dir;
   if (const char* old = std::getenv("LD_LIBRARY_PATH"); old != nullptr && *old != '\0') library_path += std::string(":") + old;
-  return {{"LD_LIBRARY_PATH", library_path}, {"CTXSHARE_WATCH_REAL_DRIVER", real_driver}, {"CTXSHARE_WATCH_OUT", out_dir}};
+  std::vector<std::pair<std::string, std::string>> env = {
+      {"LD_LIBRARY_PATH", library_path}, {"CTXSHARE_WATCH_REAL_DRIVER", real_driver}, {"CTXSHARE_WATCH_OUT", out_dir}};
+  // The exit marker (watch/exit_marker.cpp): tells the interposer when exit began, and from which handler.
+  if (const std::string marker = interposer_dir + "/libctxshare_watch_exit.so"; is_file(marker)) {
+    const char* old = std::getenv("LD_PRELOAD");
+    env.emplace_back("LD_PRELOAD", old != nullptr && *old != '\0' ? marker + ":" + old : marker);
+  }
+  return env;
 }
 
 nlohmann::json collect_watch_reports(const std::string& out_dir) {

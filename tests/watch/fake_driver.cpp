@@ -130,6 +130,24 @@ FAKE cuMemAlloc_v2(std::uintptr_t* p, std::size_t) {
   return r;
 }
 FAKE cuMemFree_v2(std::uintptr_t p) { return object_call(reinterpret_cast<Handle>(p)); }
+FAKE cuMemHostAlloc(void** p, std::size_t, unsigned) {
+  Handle h = nullptr;
+  const CUresult r = make_object(&h);
+  if (r == kSuccess) *p = h;
+  return r;
+}
+FAKE cuMemAllocHost_v2(void** p, std::size_t n) { return cuMemHostAlloc(p, n, 0); }
+FAKE cuMemFreeHost(void* p) { return object_call(p); }
+FAKE cuStreamWaitEvent(Handle s, Handle e, unsigned) {
+  const CUresult r = s == nullptr ? kSuccess : object_call(s);
+  return r != kSuccess ? r : object_call(e);
+}
+FAKE cuCtxSynchronize() { return current() == nullptr ? kInvalidContext : kSuccess; }
+FAKE cuCtxDetach(Handle ctx) { return cuCtxDestroy_v2(ctx); }
+// A library's kernel, and its function in the current context.
+FAKE cuLibraryGetKernel(Handle* k, Handle, const char*) { return *k = next_handle(), kSuccess; }
+FAKE cuKernelGetFunction(Handle* f, Handle) { return make_object(f); }
+FAKE cuFuncGetAttribute(int* value, int, Handle) { return *value = 32, kSuccess; }
 FAKE cuMemsetD8_v2(std::uintptr_t p, unsigned char, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
 FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) {
   const CUresult r = object_call(s);
@@ -185,7 +203,8 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
     if (status) *status = 0;
     return *pfn = reinterpret_cast<void*>(&cuCtxCreate_v2), kSuccess;
   }
-  static const std::map<std::string, void*> kEntries = {
+  // Never destroyed: exit handlers resolve entry points too, after every static destroyed before them.
+  static const std::map<std::string, void*>& kEntries = *new std::map<std::string, void*>{
       {"cuDriverGetVersion", reinterpret_cast<void*>(&cuDriverGetVersion)},
       {"cuDeviceGet", reinterpret_cast<void*>(&cuDeviceGet)},
       {"cuDeviceGetCount", reinterpret_cast<void*>(&cuDeviceGetCount)},
@@ -212,6 +231,15 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuMemAlloc", reinterpret_cast<void*>(&cuMemAlloc_v2)},
       {"cuMemFree", reinterpret_cast<void*>(&cuMemFree_v2)},
       {"cuMemsetD8", reinterpret_cast<void*>(&cuMemsetD8_v2)},
+      {"cuMemHostAlloc", reinterpret_cast<void*>(&cuMemHostAlloc)},
+      {"cuMemAllocHost", reinterpret_cast<void*>(&cuMemAllocHost_v2)},
+      {"cuMemFreeHost", reinterpret_cast<void*>(&cuMemFreeHost)},
+      {"cuStreamWaitEvent", reinterpret_cast<void*>(&cuStreamWaitEvent)},
+      {"cuCtxSynchronize", reinterpret_cast<void*>(&cuCtxSynchronize)},
+      {"cuCtxDetach", reinterpret_cast<void*>(&cuCtxDetach)},
+      {"cuLibraryGetKernel", reinterpret_cast<void*>(&cuLibraryGetKernel)},
+      {"cuKernelGetFunction", reinterpret_cast<void*>(&cuKernelGetFunction)},
+      {"cuFuncGetAttribute", reinterpret_cast<void*>(&cuFuncGetAttribute)},
       {"cuLaunchKernel", reinterpret_cast<void*>(&cuLaunchKernel)},
       {"cuIpcGetMemHandle", reinterpret_cast<void*>(&cuIpcGetMemHandle)},
       {"cuIpcGetEventHandle", reinterpret_cast<void*>(&cuIpcGetEventHandle)},

@@ -5,6 +5,8 @@
 #include <cuda.h>
 #include <cudaTypedefs.h>
 
+#include <cstdlib>
+
 namespace {
 template <class Fn>
 Fn library_runtime_entry(const char* name) {
@@ -32,4 +34,21 @@ extern "C" [[gnu::visibility("default")]] CUresult fakelib_event_create(CUevent*
 }
 extern "C" [[gnu::visibility("default")]] CUresult fakelib_event_destroy(CUevent e) {
   return library_runtime_entry<CUresult (*)(CUevent)>("cuEventDestroy")(e);
+}
+
+// The library's own teardown at exit, registered by the library (its __dso_handle): its runtime
+// instance destroys what it made, then releases its retain of the primary.
+namespace {
+CUevent g_library_event = nullptr;
+CUresult g_teardown_result = CUDA_SUCCESS;
+void library_teardown() {
+  fakelib_event_destroy(g_library_event);
+  g_teardown_result = fakelib_release(0);  // not a tail call: the release's caller is this object
+}
+}  // namespace
+extern "C" [[gnu::visibility("default")]] void fakelib_start_with_teardown_at_exit() {
+  CUcontext primary = nullptr;
+  fakelib_retain(&primary, 0);
+  fakelib_event_create(&g_library_event);
+  std::atexit(library_teardown);
 }

@@ -77,6 +77,28 @@ extern "C" CUresult fakelib_event_create(CUevent* e);
 extern "C" CUresult fakelib_event_destroy(CUevent e);
 
 CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
+extern "C" void fakelib_start_with_teardown_at_exit();
+
+// What exit handlers and thread-local destructors release (scenario exit_calls).
+CUdeviceptr g_runtime_memory = 0;
+CUcontext g_created = nullptr;
+CUevent g_thread_local_event = nullptr;
+void runtime_frees_at_exit() {
+  std::printf("free at exit: %d\n", runtime_entry<CUresult (*)(CUdeviceptr)>("cuMemFree")(g_runtime_memory));
+}
+void program_destroys_at_exit() { std::printf("destroy at exit: %d\n", cuCtxDestroy(g_created)); }
+// The runtime's own teardown, registered before main (as a static runtime's is): it frees what it
+// holds and releases the primary; scenario exit_calls teardowns_only arms it.
+bool g_runtime_teardown_armed = false;
+void runtime_tears_down() {
+  if (!g_runtime_teardown_armed) return;
+  runtime_entry<CUresult (*)(CUdeviceptr)>("cuMemFree")(g_runtime_memory);
+  std::printf("runtime teardown: %d\n", rt_release(0));  // not a tail call: the release's caller is this object
+}
+[[gnu::constructor]] void runtime_registers_its_teardown() { std::atexit(runtime_tears_down); }
+struct ThreadLocalEvent {
+  ~ThreadLocalEvent() { rt_event_destroy(g_thread_local_event); }
+};
 
 // What the runtime does for its first call on a device: retain the primary, make it current.
 CUcontext runtime_initializes() {
@@ -394,6 +416,79 @@ int main(int argc, char** argv) {
   if (scenario == "repeated") {  // the same site three times: one report
     runtime_initializes();
     for (int i = 0; i < 3; ++i) cuDevicePrimaryCtxRelease(0);
+    return 0;
+  }
+  if (scenario == "exit_calls") {  // arg: what exit releases, <what>.<registered before|after the runtime's first call>
+    if (arg == "runtime_free.before") std::atexit(runtime_frees_at_exit);
+    if (arg == "program_destroy.before") std::atexit(program_destroys_at_exit);
+    if (arg == "program_destroy.before" || arg == "program_destroy.after") cuCtxCreate_v4(&g_created, nullptr, 0, 0);
+    runtime_initializes();
+    runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&g_runtime_memory, 256);
+    if (arg == "runtime_free.after") std::atexit(runtime_frees_at_exit);
+    if (arg == "program_destroy.after") std::atexit(program_destroys_at_exit);
+    if (arg == "thread_local") {
+      thread_local ThreadLocalEvent holder;
+      rt_event_create(&g_thread_local_event);
+    }
+    if (arg == "exit_call") {  // exit called, not main's return
+      std::atexit(runtime_frees_at_exit);
+      std::exit(0);
+    }
+    if (arg == "teardowns_only") {  // the runtime's and a library's own teardown: nothing to report
+      fakelib_start_with_teardown_at_exit();
+      g_runtime_teardown_armed = true;
+    }
+    return 0;
+  }
+  if (scenario == "stale_event_wait") {  // arg: cuCtxDestroy or reset, what ended the runtime event's context
+    CUcontext ctx = nullptr;
+    CUevent event = nullptr;
+    if (arg == "cuCtxDestroy") cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    else runtime_initializes();
+    rt_event_create(&event);
+    if (arg == "cuCtxDestroy") cuCtxDestroy(ctx);
+    else rt_reset(0);
+    runtime_initializes();
+    CUstream live = nullptr;
+    cuStreamCreate(&live, CU_STREAM_DEFAULT);
+    std::printf("wait: %d\n", cuStreamWaitEvent(live, event, 0));
+    return 0;
+  }
+  if (scenario == "pinned_after_reset") {  // arg: runtime or program, who frees the runtime's pinned memory
+    runtime_initializes();
+    void* pinned = nullptr;
+    runtime_entry<CUresult (*)(void**, std::size_t, unsigned)>("cuMemHostAlloc")(&pinned, 256, 0);
+    rt_reset(0);
+    if (arg == "runtime") runtime_initializes();  // the runtime's next call re-initializes the primary first
+    std::printf("free: %d\n", arg == "runtime" ? runtime_entry<CUresult (*)(void*)>("cuMemFreeHost")(pinned) : cuMemFreeHost(pinned));
+    return 0;
+  }
+  if (scenario == "detached_context_stream") {  // PyCUDA's way of ending a context
+    CUcontext ctx = nullptr;
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    cuCtxDetach(ctx);
+#pragma GCC diagnostic pop
+    std::printf("query: %d\n", rt_stream_query(stream));
+    return 0;
+  }
+  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel or each_as_itself
+    runtime_initializes();
+    CUkernel kernel = nullptr;  // cudaGetKernel's handle: the runtime got it from cuLibraryGetKernel
+    runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, nullptr, "k");
+    CUfunction function = nullptr;  // cudaGetFuncBySymbol's: a CUfunction of the current context
+    runtime_entry<CUresult (*)(CUfunction*, CUkernel)>("cuKernelGetFunction")(&function, kernel);
+    int registers = 0;
+    CUfunction other = nullptr;
+    if (arg == "kernel_as_function") cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, reinterpret_cast<CUfunction>(kernel));
+    if (arg == "function_as_kernel") cuKernelGetFunction(&other, reinterpret_cast<CUkernel>(function));
+    if (arg == "each_as_itself") {
+      cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, function);
+      cuKernelGetFunction(&other, kernel);
+    }
     return 0;
   }
   if (scenario == "exit") {
