@@ -178,6 +178,15 @@ TEST(Watch, StreamWaitEventPinnedHostMemoryAndDetach) {
             std::vector<std::string>{"lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery"});
 }
 
+// A stale stream's query is reported before the call: the program's query of its stream of a reset
+// primary crashed inside the driver on the H100 run (the fake driver crashes so when asked to).
+TEST(Watch, AStaleStreamIsReportedBeforeAQueryThatCrashes) {
+  const Watched w = watch({"reset_stream", "program.program.after"}, {}, {{"FAKE_DRIVER_CRASHES_ON_STALE_QUERY", "1"}});
+  EXPECT_EQ(w.reports["exit"].value("signal", ""), "SIGSEGV") << w.ran.err;
+  EXPECT_EQ(case_ids(w.reports, "object_of_reset_primary"),
+            std::vector<std::string>{"lifecycle.stream_used_after_cudaDeviceReset.cuStreamCreate.cuStreamQuery.after_reinitialization"});
+}
+
 TEST(Watch, AKernelHandleOfTheOtherKindIsReportedBeforeTheCall) {
   expect_one(watch({"handle_kinds", "kernel_as_function"}), "kernel_handle_of_the_other_kind",
              "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction");

@@ -918,6 +918,16 @@ struct Uses {
   }
 };
 
+// Before a call on a stream or event: a stale one is reported now, since the call may crash (the
+// program's cuStreamQuery of its stream of a reset primary did, on the H100 run); the check after the
+// call finds the same report already made.
+void check_stale_before(const Call& c, void* stream, void* event) {
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  if (stream != nullptr && !special_stream(static_cast<CUstream>(stream))) check_object(c, find_in(m.streams, stream), "a stream");
+  if (event != nullptr) check_object(c, find_in(m.events, event), "an event");
+}
+
 CUresult use_stream(const Call& c, CUstream s, CUresult r, bool erase = false) {
   Uses u(c);
   u.waits = !erase;
@@ -1087,26 +1097,31 @@ WRAPPER w_cuStreamCreateWithPriority(CUstream* s, unsigned flags, int priority) 
 }
 WRAPPER w_cuStreamDestroy(CUstream s) {
   WATCH_BEGIN(cuStreamDestroy);
+  check_stale_before(c, s, nullptr);
   std::lock_guard query(model().query_mutex);
   forget_launches(s, nullptr);
   return use_stream(c, s, real_cuStreamDestroy(s), true);
 }
 WRAPPER w_cuStreamDestroy_v2(CUstream s) {
   WATCH_BEGIN(cuStreamDestroy_v2);
+  check_stale_before(c, s, nullptr);
   std::lock_guard query(model().query_mutex);
   forget_launches(s, nullptr);
   return use_stream(c, s, real_cuStreamDestroy_v2(s), true);
 }
 WRAPPER w_cuStreamQuery(CUstream s) {
   WATCH_BEGIN(cuStreamQuery);
+  check_stale_before(c, s, nullptr);
   return use_stream(c, s, real_cuStreamQuery(s));
 }
 WRAPPER w_cuStreamSynchronize(CUstream s) {
   WATCH_BEGIN(cuStreamSynchronize);
+  check_stale_before(c, s, nullptr);
   return use_stream(c, s, real_cuStreamSynchronize(s));
 }
 WRAPPER w_cuStreamWaitEvent(CUstream s, CUevent e, unsigned flags) {
   WATCH_BEGIN(cuStreamWaitEvent);
+  check_stale_before(c, s, e);  // the program's wait on a runtime event of a reset primary crashed on the H100 run
   const CUresult r = real_cuStreamWaitEvent(s, e, flags);
   Uses u(c);
   if (!special_stream(s)) u.streams.push_back({"a stream", s});
@@ -1120,10 +1135,12 @@ WRAPPER w_cuEventCreate(CUevent* e, unsigned flags) {
 }
 WRAPPER w_cuEventDestroy(CUevent e) {
   WATCH_BEGIN(cuEventDestroy);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventDestroy(e), true);
 }
 WRAPPER w_cuEventDestroy_v2(CUevent e) {
   WATCH_BEGIN(cuEventDestroy_v2);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventDestroy_v2(e), true);
 }
 WRAPPER w_cuEventRecord(CUevent e, CUstream s) {
@@ -1145,10 +1162,12 @@ WRAPPER w_cuEventRecord(CUevent e, CUstream s) {
 }
 WRAPPER w_cuEventQuery(CUevent e) {
   WATCH_BEGIN(cuEventQuery);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventQuery(e));
 }
 WRAPPER w_cuEventSynchronize(CUevent e) {
   WATCH_BEGIN(cuEventSynchronize);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventSynchronize(e));
 }
 WRAPPER w_cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {

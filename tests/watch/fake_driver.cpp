@@ -2,6 +2,8 @@
 // calls, with deterministic handles and the documented answers, so that the interposer's forwarding
 // and every detector are tested without a GPU. No CUDA header: the types are the ABI's.
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -125,6 +127,12 @@ FAKE cuDevicePrimaryCtxReset_v2(CUdevice d) {
 FAKE cuStreamCreate(Handle* s, unsigned) { return make_object(s); }
 FAKE cuStreamDestroy_v2(Handle s) { return object_call(s); }
 FAKE cuStreamQuery(Handle s) {
+  // The H100 run's answer to the program's query of its stream of a primary reset (and re-initialized)
+  // since: a crash inside it. Only when asked: the other tests want the documented answers.
+  if (std::getenv("FAKE_DRIVER_CRASHES_ON_STALE_QUERY") != nullptr) {
+    std::lock_guard lock(g_mutex);
+    if (g_primary_was_reset && g_owner[s] == primary_of(0)) std::raise(SIGSEGV);
+  }
   {
     std::lock_guard lock(g_mutex);
     auto it = g_busy_until.find(s);
