@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -27,7 +28,8 @@ struct Watched {
   nlohmann::json reports;
 };
 
-Watched watch(const std::vector<std::string>& probe_args, const std::vector<std::string>& options = {}) {
+Watched watch(const std::vector<std::string>& probe_args, const std::vector<std::string>& options = {},
+              std::map<std::string, std::string> env = {}) {
   TempDir dir;
   std::vector<std::string> argv = {CTXSHARE_EXE, "watch", "--json", dir.file("watch.json")};
   argv.insert(argv.end(), options.begin(), options.end());
@@ -35,7 +37,8 @@ Watched watch(const std::vector<std::string>& probe_args, const std::vector<std:
   argv.push_back(WATCH_PROBE);
   argv.insert(argv.end(), probe_args.begin(), probe_args.end());
   Watched w;
-  w.ran = run(argv, {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}});
+  env["CTXSHARE_WATCH_REAL_DRIVER"] = kFakeDriver;
+  w.ran = run(argv, env);
   w.reports = nlohmann::json::parse(read_file(dir.file("watch.json")), nullptr, false);
   return w;
 }
@@ -175,12 +178,79 @@ TEST(Watch, StreamWaitEventPinnedHostMemoryAndDetach) {
             std::vector<std::string>{"lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery"});
 }
 
+// A stale stream's query is reported before the call: the program's query of its stream of a reset
+// primary crashed inside the driver on the H100 run (the fake driver crashes so when asked to).
+TEST(Watch, AStaleStreamIsReportedBeforeAQueryThatCrashes) {
+  const Watched w = watch({"reset_stream", "program.program.after"}, {}, {{"FAKE_DRIVER_CRASHES_ON_STALE_QUERY", "1"}});
+  EXPECT_EQ(w.reports["exit"].value("signal", ""), "SIGSEGV") << w.ran.err;
+  EXPECT_EQ(case_ids(w.reports, "object_of_reset_primary"),
+            std::vector<std::string>{"lifecycle.stream_used_after_cudaDeviceReset.cuStreamCreate.cuStreamQuery.after_reinitialization"});
+}
+
 TEST(Watch, AKernelHandleOfTheOtherKindIsReportedBeforeTheCall) {
   expect_one(watch({"handle_kinds", "kernel_as_function"}), "kernel_handle_of_the_other_kind",
              "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction");
   expect_one(watch({"handle_kinds", "function_as_kernel"}), "kernel_handle_of_the_other_kind",
              "module_loading.cuKernelGetFunction_given_a_CUfunction");
   EXPECT_TRUE(watch({"handle_kinds", "each_as_itself"}).reports["hazards"].empty());
+}
+
+// Kernel code loaded on one thread while another thread's kernel still runs (the fake driver's held
+// kernel keeps its stream busy for a second): reported before the call that may wait, keyed by
+// CUDA_MODULE_LOADING; not when the kernel ended first, nor on the launching thread itself.
+TEST(Watch, CodeLoadedBesideAnotherThreadsRunningKernel) {
+  const std::string lazy = "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.";
+  const std::string eager = "module_loading.eager_loading_runtime_call_beside_a_running_kernel.";
+  const std::string by_thread = "module_loading.module_loaded_and_launched_by_another_thread_beside_a_running_kernel.";
+  expect_one(watch({"load_beside_a_running_kernel", "runtime_first_launch"}), "module_loaded_beside_a_running_kernel",
+             lazy + "first_launch_of_a_kernel");
+  expect_one(watch({"load_beside_a_running_kernel", "runtime_attributes"}), "module_loaded_beside_a_running_kernel",
+             lazy + "cudaFuncGetAttributes_of_a_kernel");
+  expect_one(watch({"load_beside_a_running_kernel", "runtime_first_launch"}, {}, {{"CUDA_MODULE_LOADING", "EAGER"}}),
+             "module_loaded_beside_a_running_kernel", eager + "first_launch_of_a_kernel");
+  expect_one(watch({"load_beside_a_running_kernel", "runtime_attributes"}, {}, {{"CUDA_MODULE_LOADING", "EAGER"}}),
+             "module_loaded_beside_a_running_kernel", eager + "cudaFuncGetAttributes_of_a_kernel");
+  const Watched module = watch({"load_beside_a_running_kernel", "module"});
+  expect_one(module, "module_loaded_beside_a_running_kernel", by_thread + "cuModuleLoadData");
+  EXPECT_EQ(module.reports["hazards"][0].value("key", ""), "program:cuModuleLoadData/lazy");
+  expect_one(watch({"load_beside_a_running_kernel", "library"}), "module_loaded_beside_a_running_kernel",
+             by_thread + "cuLibraryLoadData");
+  for (const char* clean : {"after_it_ended", "same_thread"}) {
+    const Watched w = watch({"load_beside_a_running_kernel", clean});
+    EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+    EXPECT_TRUE(w.reports["hazards"].empty()) << clean << ": " << w.reports.dump(2);
+  }
+}
+
+// The program's cuLaunchKernel of a handle the runtime made, refused where it does not belong.
+TEST(Watch, ARuntimeKernelHandleRefusedByTheProgramsLaunch) {
+  const std::string hazard = "runtime_kernel_handle_refused";
+  const std::string switched = "switched_contexts.primary_function_launched_into_a_created_context.";
+  const std::string cached = "stale_objects.kernel_handle_cached_across_a_primary_reset.";
+  expect_one(watch({"runtime_handle_launched", "into_created_context_null_stream"}), hazard, switched + "null_stream_with_it_current");
+  expect_one(watch({"runtime_handle_launched", "into_created_context_stream"}), hazard, switched + "stream_of_the_created_context");
+  expect_one(watch({"runtime_handle_launched", "after_program_reset"}), hazard,
+             cached + "cuDevicePrimaryCtxReset.CUfunction_from_cudaGetFuncBySymbol");
+  expect_one(watch({"runtime_handle_launched", "after_runtime_reset"}), hazard, cached + "cudaDeviceReset.CUfunction_from_cudaGetFuncBySymbol");
+  const Watched none = watch({"runtime_handle_launched", "on_a_thread_with_none"});
+  expect_one(none, hazard, "no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none.null_stream");
+  EXPECT_EQ(none.reports["hazards"][0].value("key", ""), "program:cuLaunchKernel/runtime_handle/no_current_context/null_stream/unseen");
+  EXPECT_EQ(none.reports["hazards"][0]["cases"].size(), 2u);  // and the conformance case that does it on purpose
+  const Watched belongs = watch({"runtime_handle_launched", "in_its_context"});
+  EXPECT_NE(belongs.ran.out.find("launch: 0"), std::string::npos) << belongs.ran.out;
+  EXPECT_TRUE(belongs.reports["hazards"].empty()) << belongs.reports.dump(2);
+}
+
+// A CUDA library's calls on a thread other than the main one with nothing current.
+TEST(Watch, ALibraryBindingAContextOrLaunchingOnAThreadWithNone) {
+  expect_one(watch({"library_binds_a_context_on_a_new_thread", "primary"}), "no_current_context",
+             "no_current_context.cublas_handle_used_on_a_thread_with_none.primary");
+  expect_one(watch({"library_binds_a_context_on_a_new_thread", "created_context"}), "no_current_context",
+             "no_current_context.cublas_handle_used_on_a_thread_with_none.created_context");
+  // The stand-in library is named libcublas: cuFFT's row needs lib:cufft, so only the key is checked.
+  const Watched launch = watch({"library_launch_on_a_thread_with_none"});
+  ASSERT_EQ(launch.reports["hazards"].size(), 1u) << launch.ran.err;
+  EXPECT_EQ(launch.reports["hazards"][0].value("key", ""), "runtime:cuLaunchKernel/lib:cublas/no_current_context");
 }
 
 TEST(Watch, PointerAttributesAndGenericCopiesOnAThreadWithNoContext) {

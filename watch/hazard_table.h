@@ -68,6 +68,14 @@ inline constexpr HazardText kHazardTexts[] = {
     {"kernel_handle_of_the_other_kind",
      "a CUkernel (cuLibraryGetKernel, cudaGetKernel) given where a CUfunction is taken, or a CUfunction "
      "(cuModuleGetFunction, cuKernelGetFunction, cudaGetFuncBySymbol) where a CUkernel is"},
+    {"module_loaded_beside_a_running_kernel",
+     "kernel code was loaded (a module or library loaded, a function fetched, asked about or launched for the first "
+     "time) on one thread while a kernel another thread launched was still running: under lazy loading the load may "
+     "wait for that kernel, which never ends if it waits for work queued after it"},
+    {"runtime_kernel_handle_refused",
+     "the program launched with cuLaunchKernel a kernel handle the runtime gave it (cudaGetFuncBySymbol, cudaGetKernel) "
+     "where it does not belong, and the driver refused it: a created context current, the primary context reset since, "
+     "or no context current"},
     {"call_during_exit",
      "a driver call that uses a context or its objects after the process's exit began (main returned or exit was "
      "called): from an exit handler, a static destructor or a main-thread thread_local destructor, whose order against "
@@ -88,6 +96,10 @@ inline constexpr HazardText kHazardTexts[] = {
 //     (the last two are found by the report reader, matching the handle's bytes across the run's processes)
 //   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
 //   kernel_handle_of_the_other_kind     <use>/<CUkernel | CUfunction: what it was given>
+//   module_loaded_beside_a_running_kernel  <use>/<lazy | eager: CUDA_MODULE_LOADING as the process started>
+//   runtime_kernel_handle_refused       program:cuLaunchKernel/runtime_handle/<no_current_context | created_context |
+//                                       reset_primary/<what ended it>>/<null_stream | stream>/<CUkernel | CUfunction |
+//                                       unseen: how the runtime made the handle, where the model saw it>
 //   call_during_exit                    <use>[/lib:<library>]/<what runs it: registered_before_main |
 //                                       registered_before_the_runtime | registered_after_the_runtime (an exit
 //                                       handler registered during main, before or after the runtime's first call) |
@@ -301,6 +313,16 @@ inline constexpr HazardRow kHazardTable[] = {
      "no_current_context.calls_on_the_current_context_fail_on_a_thread_with_none.cuEventCreate"},
     {"no_current_context", "program:cuModuleLoadData", "warning",
      "no_current_context.cuModuleLoadData_fails_on_a_thread_with_none_until_one_is_bound"},
+    // A CUDA library binding a context on a thread (not the main one) that had none, for a handle used there.
+    {"no_current_context", "runtime:cuCtx*/lib:cublas/binds_primary", "warning",
+     "no_current_context.cublas_handle_used_on_a_thread_with_none.primary"},
+    {"no_current_context", "runtime:cuCtx*/lib:cublas/binds_created_context", "warning",
+     "no_current_context.cublas_handle_used_on_a_thread_with_none.created_context"},
+    // cuFFT's launch refused on a thread with nothing current: a new thread, or the plan's thread after
+    // cuCtxSetCurrent(NULL), the same calls.
+    {"no_current_context", "runtime:cuLaunchKernel/lib:cufft/no_current_context", "warning",
+     "library_contexts.cufft_plan_executed_with_no_context_current.new_thread", "",
+     "library_contexts.cufft_plan_executed_with_no_context_current.same_thread_after_cuCtxSetCurrent_null"},
     {"no_current_context", "*", "warning",
      ""},
     // A created context stays valid after its thread ends; this conformance case ends a thread with one
@@ -437,6 +459,44 @@ inline constexpr HazardRow kHazardTable[] = {
      "module_loading.cuKernelGetFunction_given_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "*", "error",
      ""},
+    // The runtime's lazy load may come through cuKernelGetFunction (a CUfunction of the current context)
+    // before the launch or the attribute query: not told apart there.
+    {"module_loaded_beside_a_running_kernel", "runtime:cuLaunchKernel/lazy", "warning",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuFuncGetAttribute/lazy", "warning",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/lazy", "warning",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuLaunchKernel/eager", "warning",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuFuncGetAttribute/eager", "warning",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/eager", "warning",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    // The program's load, then its fetch and first launch of the loaded function: the first is reported.
+    {"module_loaded_beside_a_running_kernel", "program:cuModule*", "warning",
+     "module_loading.module_loaded_and_launched_by_another_thread_beside_a_running_kernel.cuModuleLoadData"},
+    {"module_loaded_beside_a_running_kernel", "program:cuLibrary*", "warning",
+     "module_loading.module_loaded_and_launched_by_another_thread_beside_a_running_kernel.cuLibraryLoadData"},
+    {"module_loaded_beside_a_running_kernel", "*", "warning", ""},
+    // The program's cuLaunchKernel of a kernel handle the runtime gave it, refused where it does not belong.
+    {"runtime_kernel_handle_refused", "*/runtime_handle/created_context/null_stream/*", "warning",
+     "switched_contexts.primary_function_launched_into_a_created_context.null_stream_with_it_current"},
+    {"runtime_kernel_handle_refused", "*/runtime_handle/created_context/stream/*", "warning",
+     "switched_contexts.primary_function_launched_into_a_created_context.stream_of_the_created_context"},
+    {"runtime_kernel_handle_refused", "*/runtime_handle/reset_primary/program:cuDevicePrimaryCtxReset*", "warning",
+     "stale_objects.kernel_handle_cached_across_a_primary_reset.cuDevicePrimaryCtxReset.CUfunction_from_cudaGetFuncBySymbol"},
+    {"runtime_kernel_handle_refused", "*/runtime_handle/reset_primary/runtime:cuDevicePrimaryCtxReset*", "warning",
+     "stale_objects.kernel_handle_cached_across_a_primary_reset.cudaDeviceReset.CUfunction_from_cudaGetFuncBySymbol"},
+    // Documented: a CUkernel launched on the NULL stream takes the current context, and there is none.
+    {"runtime_kernel_handle_refused", "*/runtime_handle/no_current_context/null_stream/CUkernel", "warning",
+     "no_current_context.CUkernel_launch_on_the_null_stream_fails_on_a_thread_with_none"},
+    {"runtime_kernel_handle_refused", "*/runtime_handle/no_current_context/null_stream/*", "warning",
+     "no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none.null_stream",
+     "no_current_context.CUkernel_launch_on_the_null_stream_fails_on_a_thread_with_none"},
+    {"runtime_kernel_handle_refused", "*", "warning", ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},
     {"cuda_used_in_forked_child", "program", "error",

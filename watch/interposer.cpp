@@ -34,6 +34,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "watch/hazard_table.h"
@@ -60,6 +61,8 @@ struct IpcHandle {  // CUipcMemHandle, CUipcEventHandle: 64 opaque bytes, passed
 };
 constexpr CUresult kSuccess = 0;
 constexpr CUresult kInvalidContext = 201;   // CUDA_ERROR_INVALID_CONTEXT
+constexpr CUresult kNotReady = 600;
+constexpr CUresult kInvalidHandle = 400;    // CUDA_ERROR_INVALID_HANDLE         // CUDA_ERROR_NOT_READY: cuStreamQuery of a stream with work pending
 constexpr CUresult kStubLibrary = 34;       // CUDA_ERROR_STUB_LIBRARY: what a symbol the real driver lacks answers
 constexpr std::uint64_t kPerThreadStreamFlag = 2;  // CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM
 
@@ -127,6 +130,8 @@ struct ExitState {
 ExitState* g_exit = nullptr;
 int (*g_exit_running)() = nullptr;
 CUresult (*g_real_get_current)(CUcontext*) = nullptr;
+// CUDA_MODULE_LOADING as the process started: lazy unless EAGER (the driver's default since 12.2).
+bool g_lazy_loading = true;
 
 CUresult missing_symbol() { return kStubLibrary; }
 
@@ -220,6 +225,10 @@ std::string find_real_driver() {
   X(cuIpcGetEventHandle, (IpcHandle * h, CUevent e), (h, e))                                             \
   X(cuIpcOpenEventHandle, (CUevent * e, IpcHandle h), (e, h))                                            \
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
+  X(cuLibraryLoadData,                                                                                   \
+    (void** library, const void* code, void* jit_options, void** jit_values, unsigned jit_count,         \
+     void* library_options, void** library_values, unsigned library_count),                              \
+    (library, code, jit_options, jit_values, jit_count, library_options, library_values, library_count)) \
   X(cuModuleUnload, (CUmodule m), (m))                                                                   \
   X(cuModuleGetFunction, (CUfunction * f, CUmodule m, const char* name), (f, m, name))                   \
   X(cuLibraryGetKernel, (void** k, void* library, const char* name), (k, library, name))                 \
@@ -262,6 +271,7 @@ struct ThreadState {
   long tid = 0;
   std::vector<StackEntry> stack;
   bool runtime_switched = false;  // the runtime replaced a created context this thread had current
+  std::set<std::uint64_t> loaded_beside;  // launches (by call number) this thread was reported loading code beside
   std::array<Entry, 8> ring{};
   std::size_t calls = 0;
   CUcontext current() const { return stack.empty() ? nullptr : stack.back().ctx; }
@@ -284,11 +294,20 @@ struct Object {
   bool by_library = false;  // made from a CUDA library (its own runtime instance), not the process's runtime
 };
 
+// The last kernel launched on a stream, for module_loaded_beside_a_running_kernel.
+struct Launch {
+  int thread = 0;  // the launching thread's index
+  std::uint64_t number = 0;
+  CUcontext ctx = nullptr;
+  unsigned generation = 0;
+};
+
 struct Primary {
   CUcontext ctx = nullptr;
   std::map<std::string, int> retains;  // per component
   std::set<std::string> ever_retained;  // components that retained it at least once
   std::map<std::string, std::string> lost_to_reset;  // component -> the reset that dropped its retains, until it retains again
+  std::string last_ended_by;  // the last reset or release to zero ("runtime:cuDevicePrimaryCtxReset")
   int total() const {
     int n = 0;
     for (const auto& [who, count] : retains) n += count;
@@ -305,6 +324,15 @@ struct Model {
   // Kernel handles by kind, whoever made them: CUkernel (cuLibraryGetKernel, which cudaGetKernel's
   // handles are) and CUfunction (cuModuleGetFunction, cuKernelGetFunction).
   std::set<void*> kernel_handles, function_handles;
+  // Kernel code loaded or asked about: handles launched, or given to cuFuncGetAttribute or
+  // cuKernelGetFunction, at least once; and the last launch on each stream the model knows.
+  std::unordered_set<void*> used_code;
+  std::unordered_set<void*> program_code;  // kernel handles the program got from the driver itself
+  std::unordered_map<void*, Launch> last_launch;
+  // Held while a stream of last_launch is queried, and by whatever may destroy one (a stream or its
+  // context): a query never meets a destroyed stream. Taken before `mutex`, never while holding it;
+  // recursive, since a driver may call its own exported entry points (the fake driver does).
+  std::recursive_mutex query_mutex;
   std::map<CUdeviceptr, std::pair<std::size_t, Object>> memory;
   std::map<int, Primary> primaries;
   std::set<std::pair<std::string, void*>> reported;
@@ -595,6 +623,15 @@ void check_no_context(const Call& c, CUresult r) {
   report(c, "no_current_context", c.label(), c.label() + " on a thread with no current context");
 }
 
+// Drops the launches recorded on a stream, or on every stream of a context, before it is destroyed.
+// Called with query_mutex held.
+void forget_launches(void* stream, CUcontext ctx) {
+  std::lock_guard lock(model().mutex);
+  auto& launches = model().last_launch;
+  for (auto it = launches.begin(); it != launches.end();)
+    it = it->first == stream || (ctx != nullptr && it->second.ctx == ctx) ? launches.erase(it) : std::next(it);
+}
+
 // A forked child of a parent with contexts: its first driver call.
 void check_forked(const Call& c) {
   Model& m = model();
@@ -657,6 +694,20 @@ void check_runtime_switch(const Call& c, CUcontext next) {
   }
 }
 
+// A CUDA library making a context current on a thread other than the main one that had none: its
+// handle was used there (no_current_context.cublas_handle_used_on_a_thread_with_none), and the
+// library bound its own context for the program. Checked before the call.
+void check_library_binds_a_context(const Call& c, CUcontext next) {
+  if (c.origin != Origin::runtime || next == nullptr || c.thread->tid == getpid()) return;
+  const std::string library = library_suffix(c);
+  if (library.empty() || real_current() != nullptr) return;
+  std::lock_guard lock(model().mutex);
+  const char* kind = record_of(next).primary ? "primary" : "created_context";
+  report(c, "no_current_context", c.label() + library + "/binds_" + kind,
+         c.label() + " from a CUDA library (" + library.substr(5) + ") made " + kind + " " + pointer_text(next) +
+             " current on a thread that had none");
+}
+
 void context_created(const Call& c, CUcontext ctx) {
   ContextRecord& r = record_of(ctx);
   r.alive = true;
@@ -706,6 +757,7 @@ void primary_ended(const Call& c, CUdevice dev, bool is_release) {
   // The runtime's own last release is its teardown at exit: what it leaves is not used again.
   if (!(is_release && c.origin == Origin::runtime)) check_runtime_objects_left(c, p.ctx);
   if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
+  p.last_ended_by = c.label();
   if (c.origin == Origin::runtime && !library_release && created_and_alive(c.thread->current()))
     report(c, "runtime_reset_under_created_context", c.label(),
            "the runtime's " + std::string(c.function) + " ended device " + std::to_string(dev) +
@@ -714,6 +766,7 @@ void primary_ended(const Call& c, CUdevice dev, bool is_release) {
 
 CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
   Model& m = model();
+  std::lock_guard query(m.query_mutex);  // a release to zero destroys the primary's streams
   const std::string me = component_of(c);
   int mine = 0, others = 0;
   {
@@ -756,6 +809,7 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
 
 CUresult do_reset(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
   Model& m = model();
+  std::lock_guard query(m.query_mutex);
   const CUresult r = real(dev);
   end_call(c, r);
   std::lock_guard lock(m.mutex);
@@ -772,6 +826,8 @@ CUresult do_reset(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
 }
 
 CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
+  std::lock_guard query(model().query_mutex);
+  forget_launches(nullptr, ctx);
   const CUresult r = real(ctx);
   end_call(c, r);
   std::lock_guard lock(model().mutex);
@@ -786,6 +842,7 @@ CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
 }
 
 CUresult do_push(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
+  check_library_binds_a_context(c, ctx);
   {
     std::lock_guard lock(model().mutex);
     check_runtime_switch(c, ctx);
@@ -838,6 +895,7 @@ struct Uses {
   // any other may be a context-less CUkernel, which runs in the stream's context.
   void* program_launch_handle = nullptr;
   bool waits = false;                      // a query or synchronize of the streams and events
+  bool records_launch = false;             // a kernel launched on work_stream
   void check(CUresult r) {
     end_call(c, r);
     Model& m = model();
@@ -854,8 +912,21 @@ struct Uses {
     for (CUdeviceptr p : memory) check_object(c, find_memory(p), "an allocation");
     if (has_work_stream)
       check_stream_work(c, work_stream, program_launch_handle == nullptr || m.functions.count(program_launch_handle) != 0);
+    if (records_launch && r == kSuccess && !special_stream(work_stream))
+      if (const Object* stream = find_in(m.streams, work_stream))
+        m.last_launch[work_stream] = Launch{c.thread->index, c.number, stream->ctx, stream->generation};
   }
 };
+
+// Before a call on a stream or event: a stale one is reported now, since the call may crash (the
+// program's cuStreamQuery of its stream of a reset primary did, on the H100 run); the check after the
+// call finds the same report already made.
+void check_stale_before(const Call& c, void* stream, void* event) {
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  if (stream != nullptr && !special_stream(static_cast<CUstream>(stream))) check_object(c, find_in(m.streams, stream), "a stream");
+  if (event != nullptr) check_object(c, find_in(m.events, event), "an event");
+}
 
 CUresult use_stream(const Call& c, CUstream s, CUresult r, bool erase = false) {
   Uses u(c);
@@ -961,6 +1032,7 @@ WRAPPER w_cuCtxPopCurrent_v2(CUcontext* ctx) {
 }
 WRAPPER w_cuCtxSetCurrent(CUcontext ctx) {
   WATCH_BEGIN(cuCtxSetCurrent);
+  check_library_binds_a_context(c, ctx);
   {
     std::lock_guard lock(model().mutex);
     check_runtime_switch(c, ctx);
@@ -1025,22 +1097,31 @@ WRAPPER w_cuStreamCreateWithPriority(CUstream* s, unsigned flags, int priority) 
 }
 WRAPPER w_cuStreamDestroy(CUstream s) {
   WATCH_BEGIN(cuStreamDestroy);
+  check_stale_before(c, s, nullptr);
+  std::lock_guard query(model().query_mutex);
+  forget_launches(s, nullptr);
   return use_stream(c, s, real_cuStreamDestroy(s), true);
 }
 WRAPPER w_cuStreamDestroy_v2(CUstream s) {
   WATCH_BEGIN(cuStreamDestroy_v2);
+  check_stale_before(c, s, nullptr);
+  std::lock_guard query(model().query_mutex);
+  forget_launches(s, nullptr);
   return use_stream(c, s, real_cuStreamDestroy_v2(s), true);
 }
 WRAPPER w_cuStreamQuery(CUstream s) {
   WATCH_BEGIN(cuStreamQuery);
+  check_stale_before(c, s, nullptr);
   return use_stream(c, s, real_cuStreamQuery(s));
 }
 WRAPPER w_cuStreamSynchronize(CUstream s) {
   WATCH_BEGIN(cuStreamSynchronize);
+  check_stale_before(c, s, nullptr);
   return use_stream(c, s, real_cuStreamSynchronize(s));
 }
 WRAPPER w_cuStreamWaitEvent(CUstream s, CUevent e, unsigned flags) {
   WATCH_BEGIN(cuStreamWaitEvent);
+  check_stale_before(c, s, e);  // the program's wait on a runtime event of a reset primary crashed on the H100 run
   const CUresult r = real_cuStreamWaitEvent(s, e, flags);
   Uses u(c);
   if (!special_stream(s)) u.streams.push_back({"a stream", s});
@@ -1054,10 +1135,12 @@ WRAPPER w_cuEventCreate(CUevent* e, unsigned flags) {
 }
 WRAPPER w_cuEventDestroy(CUevent e) {
   WATCH_BEGIN(cuEventDestroy);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventDestroy(e), true);
 }
 WRAPPER w_cuEventDestroy_v2(CUevent e) {
   WATCH_BEGIN(cuEventDestroy_v2);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventDestroy_v2(e), true);
 }
 WRAPPER w_cuEventRecord(CUevent e, CUstream s) {
@@ -1079,10 +1162,12 @@ WRAPPER w_cuEventRecord(CUevent e, CUstream s) {
 }
 WRAPPER w_cuEventQuery(CUevent e) {
   WATCH_BEGIN(cuEventQuery);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventQuery(e));
 }
 WRAPPER w_cuEventSynchronize(CUevent e) {
   WATCH_BEGIN(cuEventSynchronize);
+  check_stale_before(c, nullptr, e);
   return use_event(c, e, real_cuEventSynchronize(e));
 }
 WRAPPER w_cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {
@@ -1280,9 +1365,78 @@ WRAPPER w_cuIpcOpenEventHandle(CUevent* e, IpcHandle h) {
   return made(c, model().events, e, real_cuIpcOpenEventHandle(e, h));
 }
 
+// ---- kernel code loaded beside a running kernel ----
+//
+// Under lazy loading, "loading kernels might require context synchronization" (Programming Guide,
+// Lazy Loading): a module or library loaded, a function fetched, asked about or launched for the
+// first time on one thread may wait for a kernel another thread launched; if that kernel spins until
+// work queued after it runs, neither ends (module_loading). Checked before the call, which may be the
+// one that waits: a kernel another thread launched on a stream the model knows, still running (the
+// real cuStreamQuery answers CUDA_ERROR_NOT_READY) for kStillRunningNs, is reported; one that ends
+// sooner is not. Keyed "<use>/<lazy|eager>": under eager loading the code was loaded at
+// initialization, and the kernel still runs beside new work all the same.
+constexpr std::int64_t kStillRunningNs = 250'000'000;
+
+// `code`: the kernel handle the call loads or asks about; checked only the first time it is seen.
+void check_code_loaded_beside_a_running_kernel(const Call& c, void* code = nullptr) {
+  Model& m = model();
+  std::vector<std::pair<void*, Launch>> others;
+  {
+    std::lock_guard lock(m.mutex);
+    if (code != nullptr && !m.used_code.insert(code).second) return;
+    for (const auto& [stream, launch] : m.last_launch)
+      if (launch.thread != c.thread->index && c.thread->loaded_beside.count(launch.number) == 0) others.push_back({stream, launch});
+  }
+  if (others.empty() || real_cuStreamQuery == nullptr) return;
+  // A stream or context being destroyed meanwhile (which may itself wait for the kernel): not checked.
+  std::unique_lock query(m.query_mutex, std::try_to_lock);
+  if (!query.owns_lock()) return;
+  const std::int64_t deadline = now_ns() + kStillRunningNs;
+  for (;;) {
+    {
+      std::lock_guard lock(m.mutex);
+      for (auto it = others.begin(); it != others.end();) {
+        auto live = m.last_launch.find(it->first);
+        const bool same = live != m.last_launch.end() && live->second.number == it->second.number &&
+                          record_of(it->second.ctx).generation == it->second.generation;
+        if (same && real_cuStreamQuery(static_cast<CUstream>(it->first)) == kNotReady) {
+          ++it;
+          continue;
+        }
+        if (same) m.last_launch.erase(live);  // done: not asked again
+        it = others.erase(it);
+      }
+      if (others.empty()) return;
+      if (now_ns() >= deadline) {
+        const Launch& running = others.front().second;
+        c.thread->loaded_beside.insert(running.number);
+        const char* mode = g_lazy_loading ? "lazy" : "eager";
+        report(c, "module_loaded_beside_a_running_kernel", c.label() + "/" + mode,
+               c.label() + " on thread " + std::to_string(c.thread->index) + " (" + mode + " loading) while the kernel thread " +
+                   std::to_string(running.thread) + " launched (call " + std::to_string(running.number) + ") on stream " +
+                   pointer_text(others.front().first) + " has run for over " + std::to_string(kStillRunningNs / 1000000) +
+                   " ms since");
+        return;
+      }
+    }
+    const timespec pause{0, 1'000'000};
+    nanosleep(&pause, nullptr);
+  }
+}
+
 WRAPPER w_cuModuleLoadData(CUmodule* m, const void* image) {
   WATCH_BEGIN(cuModuleLoadData);
+  check_code_loaded_beside_a_running_kernel(c);
   return made(c, model().modules, m, real_cuModuleLoadData(m, image));
+}
+WRAPPER w_cuLibraryLoadData(void** library, const void* code, void* jit_options, void** jit_values, unsigned jit_count,
+                            void* library_options, void** library_values, unsigned library_count) {
+  WATCH_BEGIN(cuLibraryLoadData);
+  check_code_loaded_beside_a_running_kernel(c);
+  const CUresult r = real_cuLibraryLoadData(library, code, jit_options, jit_values, jit_count, library_options,
+                                            library_values, library_count);
+  end_call(c, r);
+  return r;
 }
 WRAPPER w_cuModuleUnload(CUmodule m) {
   WATCH_BEGIN(cuModuleUnload);
@@ -1296,6 +1450,7 @@ WRAPPER w_cuModuleUnload(CUmodule m) {
 }
 WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
   WATCH_BEGIN(cuModuleGetFunction);
+  check_code_loaded_beside_a_running_kernel(c);
   const CUresult r = real_cuModuleGetFunction(f, m, name);
   Uses u(c);
   u.modules.push_back({"a module", m});
@@ -1304,6 +1459,7 @@ WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
   std::lock_guard lock(model_.mutex);
   if (r == kSuccess && f != nullptr) {
     model_.function_handles.insert(*f);
+    if (O == Origin::program) model_.program_code.insert(*f);
     if (const Object* module = find_in(model_.modules, m)) model_.functions[*f] = *module;
   }
   return r;
@@ -1326,35 +1482,76 @@ void check_handle_kind(const Call& c, void* handle, bool wants_kernel) {
 
 WRAPPER w_cuLibraryGetKernel(void** k, void* library, const char* name) {
   WATCH_BEGIN(cuLibraryGetKernel);
+  check_code_loaded_beside_a_running_kernel(c);
   const CUresult r = real_cuLibraryGetKernel(k, library, name);
   end_call(c, r);
   if (r == kSuccess && k != nullptr) {
     std::lock_guard lock(model().mutex);
     model().kernel_handles.insert(*k);
+    if (O == Origin::program) model().program_code.insert(*k);
   }
   return r;
 }
 WRAPPER w_cuKernelGetFunction(CUfunction* f, void* k) {
   WATCH_BEGIN(cuKernelGetFunction);
   check_handle_kind(c, k, true);
+  check_code_loaded_beside_a_running_kernel(c, k);
   const CUresult r = real_cuKernelGetFunction(f, k);
   end_call(c, r);
   if (r == kSuccess && f != nullptr) {
     std::lock_guard lock(model().mutex);
     model().function_handles.insert(*f);
+    if (O == Origin::program) model().program_code.insert(*f);
   }
   return r;
 }
 WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
   WATCH_BEGIN(cuFuncGetAttribute);
   check_handle_kind(c, f, false);
+  check_code_loaded_beside_a_running_kernel(c, f);
   const CUresult r = real_cuFuncGetAttribute(value, attribute, f);
   end_call(c, r);
   return r;
 }
+// A launch the driver refused for its context: the program's launch of a kernel handle it did not get
+// from the driver itself (the runtime's: cudaGetFuncBySymbol, cudaGetKernel) where that handle does not
+// belong, keyed "program:cuLaunchKernel/runtime_handle/<where>/<null_stream | stream>/<CUkernel |
+// CUfunction | unseen: what made the handle, if the model saw it>", <where> being no_current_context
+// (CUDA_ERROR_INVALID_CONTEXT, nothing current), created_context (CUDA_ERROR_INVALID_HANDLE with a
+// created context current) or reset_primary/<what ended it> (CUDA_ERROR_INVALID_HANDLE with the primary
+// current, reset since it started); and a CUDA library's launch on a thread with nothing current,
+// "runtime:cuLaunchKernel/lib:<library>/no_current_context".
+void check_refused_launch(const Call& c, void* handle, CUstream s, CUresult r) {
+  const CUcontext current = real_current();
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  const std::string library = library_suffix(c);
+  if (c.origin == Origin::runtime) {
+    if (!library.empty() && r == kInvalidContext && current == nullptr)
+      report(c, "no_current_context", c.label() + library + "/no_current_context",
+             c.label() + " from a CUDA library (" + library.substr(5) + ") on a thread with no current context");
+    return;
+  }
+  if (m.program_code.count(handle) != 0) return;
+  std::string where;
+  if (r == kInvalidContext && current == nullptr) where = "no_current_context";
+  else if (r == kInvalidHandle && created_and_alive(current)) where = "created_context";
+  else if (r == kInvalidHandle && current != nullptr)
+    for (const auto& [device, primary] : m.primaries)  // the handle of a re-initialized primary may be new
+      if (primary.ctx == current && !primary.last_ended_by.empty()) where = "reset_primary/" + primary.last_ended_by;
+  if (where.empty()) return;
+  const char* kind = m.kernel_handles.count(handle) ? "CUkernel" : m.function_handles.count(handle) ? "CUfunction" : "unseen";
+  report(c, "runtime_kernel_handle_refused", c.label() + "/runtime_handle/" + where + "/" +
+                                                 (special_stream(s) ? "null_stream" : "stream") + "/" + kind,
+         c.label() + " of kernel handle " + pointer_text(handle) + ", which the program did not get from the driver (" + kind +
+             "), refused (" + std::to_string(r) + ") with " +
+             (current == nullptr ? std::string("no context current") : "context " + pointer_text(current) + " current"));
+}
+
 WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                          unsigned shared, CUstream s, void** params, void** extra) {
   WATCH_BEGIN(cuLaunchKernel);
+  check_code_loaded_beside_a_running_kernel(c, reinterpret_cast<void*>(f));
   const CUresult r = real_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, extra);
   Uses u(c);
   u.functions.push_back({"a kernel's module", f});
@@ -1363,7 +1560,9 @@ WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, un
   // A handle the program did not get from cuModuleGetFunction may be a context-less CUkernel
   // (cuLibraryGetKernel, cudaGetKernel), whose context "will be taken from the specified stream".
   if (O == Origin::program) u.program_launch_handle = reinterpret_cast<void*>(f);
+  u.records_launch = true;
   u.check(r);
+  if (r == kInvalidContext || r == kInvalidHandle) check_refused_launch(c, reinterpret_cast<void*>(f), s, r);
   return r;
 }
 
@@ -1421,7 +1620,7 @@ constexpr Versioned kVersions[] = {
     {"cuIpcGetMemHandle", 4010, "cuIpcGetMemHandle"}, {"cuIpcOpenMemHandle", 4010, "cuIpcOpenMemHandle"},
     {"cuIpcOpenMemHandle", 11000, "cuIpcOpenMemHandle_v2"}, {"cuIpcGetEventHandle", 4010, "cuIpcGetEventHandle"},
     {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"},
-    {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
+    {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuLibraryLoadData", 12000, "cuLibraryLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
     {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
     {"cuFuncGetAttribute", 2020, "cuFuncGetAttribute"},
@@ -1501,6 +1700,8 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
     real_cuGetProcAddress_v2 = reinterpret_cast<decltype(real_cuGetProcAddress_v2)>(dlsym(g_real, "cuGetProcAddress_v2"));
     g_real_get_current = reinterpret_cast<decltype(g_real_get_current)>(dlsym(g_real, "cuCtxGetCurrent"));
   }
+  const char* loading = std::getenv("CUDA_MODULE_LOADING");
+  g_lazy_loading = loading == nullptr || std::strcmp(loading, "EAGER") != 0;
   g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));
   g_exit_running = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_running"));
   pthread_atfork(nullptr, nullptr, &on_fork_child);

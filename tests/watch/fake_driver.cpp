@@ -1,6 +1,9 @@
 // A fake libcuda.so.1 for the tests of `ctxshare watch`: the driver's C ABI for the subset the probe
 // calls, with deterministic handles and the documented answers, so that the interposer's forwarding
 // and every detector are tested without a GPU. No CUDA header: the types are the ABI's.
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -30,6 +33,14 @@ std::map<Handle, Handle> g_owner;  // stream, event, allocation, module -> its c
 std::map<int, int> g_primary_refs;
 thread_local std::vector<Handle> t_stack;
 
+// A launch with kHeldSharedBytes of shared memory stands for a kernel that spins: its stream stays
+// busy (cuStreamQuery: CUDA_ERROR_NOT_READY) for a second.
+constexpr unsigned kHeldSharedBytes = 0x6a7e;
+constexpr CUresult kNotReady = 600;
+std::map<Handle, std::chrono::steady_clock::time_point> g_busy_until;
+// Handles 0xbad00 to 0xbadff stand for CUfunctions the runtime made in device 0's primary context
+// before any reset: refused in another context (CUDA_ERROR_INVALID_HANDLE), or with none current.
+bool g_primary_was_reset = false;
 Handle next_handle() { return reinterpret_cast<Handle>(g_next += 0x100); }
 Handle primary_of(int device) { return reinterpret_cast<Handle>(0x1000 + 0x10 * device); }
 Handle current() { return t_stack.empty() ? nullptr : t_stack.back(); }
@@ -110,11 +121,25 @@ FAKE cuDevicePrimaryCtxReset_v2(CUdevice d) {
   std::lock_guard lock(g_mutex);
   g_primary_refs[d] = 0;
   g_contexts[primary_of(d)].alive = false;
+  g_primary_was_reset = true;
   return kSuccess;
 }
 FAKE cuStreamCreate(Handle* s, unsigned) { return make_object(s); }
 FAKE cuStreamDestroy_v2(Handle s) { return object_call(s); }
-FAKE cuStreamQuery(Handle s) { return object_call(s); }
+FAKE cuStreamQuery(Handle s) {
+  // The H100 run's answer to the program's query of its stream of a primary reset (and re-initialized)
+  // since: a crash inside it. Only when asked: the other tests want the documented answers.
+  if (std::getenv("FAKE_DRIVER_CRASHES_ON_STALE_QUERY") != nullptr) {
+    std::lock_guard lock(g_mutex);
+    if (g_primary_was_reset && g_owner[s] == primary_of(0)) std::raise(SIGSEGV);
+  }
+  {
+    std::lock_guard lock(g_mutex);
+    auto it = g_busy_until.find(s);
+    if (it != g_busy_until.end() && std::chrono::steady_clock::now() < it->second) return kNotReady;
+  }
+  return object_call(s);
+}
 FAKE cuStreamSynchronize(Handle s) { return object_call(s); }
 FAKE cuEventCreate(Handle* e, unsigned) { return make_object(e); }
 FAKE cuEventDestroy_v2(Handle e) { return object_call(e); }
@@ -153,8 +178,29 @@ FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) 
   const CUresult r = object_call(s);
   return r != kSuccess ? r : object_call(reinterpret_cast<Handle>(p));
 }
-FAKE cuLaunchKernel(Handle, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, Handle s, void**, void**) {
+FAKE cuLaunchKernel(Handle f, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned shared, Handle s, void**,
+                    void**) {
+  const auto handle = reinterpret_cast<std::uintptr_t>(f);
+  if (handle >= 0xbad00 && handle <= 0xbadff) {
+    std::lock_guard lock(g_mutex);
+    const Handle ctx = s == nullptr ? current() : g_owner[s];
+    if (ctx == nullptr) return kInvalidContext;
+    if (ctx != primary_of(0) || g_primary_was_reset) return kInvalidHandle;
+  }
+  if (shared == kHeldSharedBytes) {
+    std::lock_guard lock(g_mutex);
+    g_busy_until[s] = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  }
   return s == nullptr ? kSuccess : object_call(s);
+}
+FAKE cuModuleLoadData(Handle* m, const void*) { return make_object(m); }
+FAKE cuModuleGetFunction(Handle* f, Handle m, const char*) {
+  const CUresult r = object_call(m);
+  if (r == kSuccess) *f = next_handle();
+  return r;
+}
+FAKE cuLibraryLoadData(Handle* library, const void*, void*, void**, unsigned, void*, void**, unsigned) {
+  return *library = next_handle(), kSuccess;
 }
 // Copies and pointer attributes that take their context from the thread.
 FAKE cuMemcpy(std::uintptr_t, std::uintptr_t, std::size_t) { return current() == nullptr ? kInvalidContext : kSuccess; }

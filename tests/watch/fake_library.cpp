@@ -52,3 +52,18 @@ extern "C" [[gnu::visibility("default")]] void fakelib_start_with_teardown_at_ex
   fakelib_event_create(&g_library_event);
   std::atexit(library_teardown);
 }
+
+// A library call on a thread: the library makes its handle's context current, or launches its kernel.
+namespace {
+CUresult g_last_result = CUDA_SUCCESS;
+}
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_set_current(CUcontext ctx) {
+  g_last_result = library_runtime_entry<CUresult (*)(CUcontext)>("cuCtxSetCurrent")(ctx);
+  return g_last_result;  // not a tail call: the caller is this object
+}
+extern "C" [[gnu::visibility("default")]] CUresult fakelib_launch(CUfunction f) {
+  using Launch = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                              void**, void**);
+  g_last_result = library_runtime_entry<Launch>("cuLaunchKernel")(f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr);
+  return g_last_result;
+}

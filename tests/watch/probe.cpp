@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -75,6 +76,8 @@ extern "C" CUresult fakelib_retain(CUcontext* ctx, CUdevice d);
 extern "C" CUresult fakelib_release(CUdevice d);
 extern "C" CUresult fakelib_event_create(CUevent* e);
 extern "C" CUresult fakelib_event_destroy(CUevent e);
+extern "C" CUresult fakelib_set_current(CUcontext ctx);
+extern "C" CUresult fakelib_launch(CUfunction f);
 
 CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
 extern "C" void fakelib_start_with_teardown_at_exit();
@@ -473,6 +476,84 @@ int main(int argc, char** argv) {
     cuCtxDetach(ctx);
 #pragma GCC diagnostic pop
     std::printf("query: %d\n", rt_stream_query(stream));
+    return 0;
+  }
+  if (scenario == "load_beside_a_running_kernel") {
+    // arg: runtime_first_launch, runtime_attributes, module, library (on a second thread while the
+    // first's kernel spins), after_it_ended (the same, once it ended) or same_thread.
+    using Launch = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                                void**, void**);
+    const CUcontext primary = runtime_initializes();
+    CUstream held = nullptr;
+    rt_stream_create(&held);
+    constexpr unsigned kSpins = 0x6a7e;  // the fake driver's held kernel: its stream stays busy for a second
+    runtime_entry<Launch>("cuLaunchKernel")(reinterpret_cast<CUfunction>(0x5000), 1, 1, 1, 1, 1, 1, kSpins, held, nullptr,
+                                            nullptr);
+    auto load = [&] {
+      rt_set_current(primary);
+      CUstream other = nullptr;
+      rt_stream_create(&other);
+      const auto fresh = reinterpret_cast<CUfunction>(0x6000);
+      if (arg == "runtime_first_launch" || arg == "after_it_ended" || arg == "same_thread")
+        runtime_entry<Launch>("cuLaunchKernel")(fresh, 1, 1, 1, 1, 1, 1, 0, other, nullptr, nullptr);
+      int registers = 0;
+      if (arg == "runtime_attributes")
+        runtime_entry<CUresult (*)(int*, CUfunction_attribute, CUfunction)>("cuFuncGetAttribute")(
+            &registers, CU_FUNC_ATTRIBUTE_NUM_REGS, fresh);
+      CUfunction function = nullptr;
+      if (arg == "module") {
+        CUmodule module = nullptr;
+        cuModuleLoadData(&module, "image");
+        cuModuleGetFunction(&function, module, "k");
+      }
+      if (arg == "library") {
+        CUlibrary library = nullptr;
+        cuLibraryLoadData(&library, "image", nullptr, nullptr, 0, nullptr, nullptr, 0);
+        CUkernel kernel = nullptr;
+        cuLibraryGetKernel(&kernel, library, "k");
+        function = reinterpret_cast<CUfunction>(kernel);
+      }
+      if (function != nullptr) cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, other, nullptr, nullptr);
+    };
+    if (arg == "same_thread") load();
+    else {
+      if (arg == "after_it_ended") std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+      std::thread second(load);
+      second.join();
+    }
+    return 0;
+  }
+  if (scenario == "runtime_handle_launched") {
+    // arg: into_created_context_null_stream, into_created_context_stream, after_program_reset,
+    // after_runtime_reset, on_a_thread_with_none or in_its_context (the runtime's function where it belongs).
+    const CUcontext primary = runtime_initializes();
+    const auto function = reinterpret_cast<CUfunction>(0xbad00);  // cudaGetFuncBySymbol's, of the primary
+    CUstream stream = nullptr;
+    if (arg == "into_created_context_null_stream" || arg == "into_created_context_stream") {
+      CUcontext created = nullptr;
+      cuCtxCreate_v4(&created, nullptr, 0, 0);
+      if (arg == "into_created_context_stream") cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    }
+    if (arg == "after_program_reset") cuDevicePrimaryCtxReset(0);
+    if (arg == "after_runtime_reset") rt_reset(0);
+    if (arg == "after_program_reset" || arg == "after_runtime_reset") runtime_initializes();
+    CUresult r = CUDA_SUCCESS;
+    if (arg == "on_a_thread_with_none")
+      std::thread([&] { r = cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr); }).join();
+    else r = cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr);
+    std::printf("launch: %d (primary %p)\n", r, static_cast<void*>(primary));
+    return 0;
+  }
+  if (scenario == "library_binds_a_context_on_a_new_thread") {  // arg: primary or created_context
+    CUcontext ctx = runtime_initializes();
+    if (arg == "created_context") cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    std::thread([&] { fakelib_set_current(ctx); }).join();
+    fakelib_set_current(ctx);  // the main thread, where a context is current: not reported
+    return 0;
+  }
+  if (scenario == "library_launch_on_a_thread_with_none") {
+    runtime_initializes();
+    std::thread([] { fakelib_launch(reinterpret_cast<CUfunction>(0xbad01)); }).join();
     return 0;
   }
   if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel or each_as_itself
