@@ -1,6 +1,6 @@
 #!/bin/sh
 # The GPU check of `ctxshare mutate` (docs/mutate.md, issue 20 item 3): the whole suite, 3 faults a
-# case, 8 processes at a time; the JSON, the generated doc and the log, all in OUT_DIR/mutate.tar.gz.
+# case, 8 processes at a time; the JSON, the generated doc and the log, all in OUT_DIR.tar.gz.
 # About 400 cases x (1 reference + 3 mutants) at 0.3-1.5 s each over -j 8: about 3-5 minutes.
 #   usage: mutate/gpu-check.sh BUILD_DIR OUT_DIR [JOBS] [MAX_PER_CASE]
 set -u
@@ -25,5 +25,6 @@ if command -v jq >/dev/null; then
   jq -r '.cases[] | select(.reference.unmapped | length > 0) | "\(.id)\t\(.reference.unmapped | join(","))"' "$out/mutation.json" >"$out/unmapped.tsv"
   echo "survivors: $(wc -l <"$out/survivors.tsv"); cases with unmapped cuGetProcAddress names: $(wc -l <"$out/unmapped.tsv")"
 fi
-tar -czf "$out/mutate.tar.gz" -C "$out" --exclude mutate.tar.gz .
-echo "everything: $out/mutate.tar.gz"
+# Beside OUT_DIR: inside it, tar would read the archive it writes.
+tar -czf "${out%/}.tar.gz" -C "$out" .
+echo "everything: ${out%/}.tar.gz"

@@ -2,7 +2,7 @@
 # The GPU check of `ctxshare watch` (docs/watch.md, issue 19 item 3): the whole suite under the
 # interposer, scored (recall over hazard cases, false alarms over passing conformance cases), then
 # the cost of the interposer on a launch-heavy loop. Everything lands in OUT_DIR, and all of it in
-# OUT_DIR/watch-check.tar.gz as well (the GPU tool returns only a few files).
+# OUT_DIR.tar.gz as well (the GPU tool returns only a few files).
 #   usage: watch/gpu-check.sh BUILD_DIR OUT_DIR [JOBS]
 set -u
 build=${1:?usage: gpu-check.sh BUILD_DIR OUT_DIR [JOBS]}
@@ -33,7 +33,6 @@ fi
 "$ctxshare" bench --watch-cost --watch-runs 9 --json "$out/bench-watch-cost.json" >"$out/bench-watch-cost.txt" 2>&1
 echo "bench --watch-cost exit $?:"
 grep 'under watch\|interposer' "$out/bench-watch-cost.txt"
-# Everything above in one file; the tarball is made last, so it holds every other file.
-tar -czf "$out/watch-check.tar.gz.part" -C "$out" --exclude watch-check.tar.gz --exclude watch-check.tar.gz.part . &&
-  mv "$out/watch-check.tar.gz.part" "$out/watch-check.tar.gz"
-echo "everything: $out/watch-check.tar.gz ($(du -h "$out/watch-check.tar.gz" 2>/dev/null | cut -f1))"
+# Everything above in one file, beside OUT_DIR (inside it, tar would read the archive it writes).
+tar -czf "${out%/}.tar.gz.part" -C "$out" . && mv "${out%/}.tar.gz.part" "${out%/}.tar.gz"
+echo "everything: ${out%/}.tar.gz ($(du -h "${out%/}.tar.gz" 2>/dev/null | cut -f1))"
