@@ -140,6 +140,22 @@ TEST(Derive, TheCasesOwnCallsComeFirst) {
   EXPECT_EQ(ctxshare::derive_faults(record, 6).back(), "cuMemcpyDtoH_v2#1:skip");
 }
 
+// An explanation applies where its case and fault globs match and its call and outcome, if named, agree.
+TEST(MutateDocs, ExplanationsMatchCaseFaultCallAndOutcome) {
+  nlohmann::json doc = {{"cases", {{{"id", "f.a"}, {"family", "f"}, {"kind", "conformance"}, {"reference", {{"outcome", "passed"}}},
+                                    {"mutants", {{{"fault", "cuX#1:skip"}, {"call", "case"}, {"outcome", "passed"}, {"verdict", "survived"}},
+                                                 {{"fault", "cuX#2:skip"}, {"call", "runtime or harness"}, {"outcome", "passed"}, {"verdict", "survived"}},
+                                                 {{"fault", "cuY#1:skip"}, {"call", "case"}, {"outcome", "skipped"}, {"verdict", "survived"}}}}}}}};
+  ctxshare::score_mutation(doc);
+  const nlohmann::json explained = {{{"case", "f.*"}, {"fault", "cuX#*:skip"}, {"call", "case"}, {"why", "ONLY-THE-CASES"}},
+                                    {{"case", "*"}, {"fault", "*"}, {"outcome", "skipped"}, {"why", "IT-SKIPPED"}}};
+  const std::string md = ctxshare::mutation_markdown(doc, explained);
+  EXPECT_NE(md.find("`cuX#1:skip` | case | passed | ONLY-THE-CASES"), std::string::npos) << md;
+  EXPECT_NE(md.find("`cuX#2:skip` | runtime or harness | passed | **not explained yet**"), std::string::npos) << md;
+  EXPECT_NE(md.find("`cuY#1:skip` | case | skipped | IT-SKIPPED"), std::string::npos) << md;
+  EXPECT_NE(md.find("Unexplained: 1."), std::string::npos) << md;
+}
+
 // The command over a self-test case: one fault it notices, one it cannot (the fake ignores cuInit).
 TEST(MutateCommand, KillsAndSurvivesEndToEnd) {
   TempDir dir;

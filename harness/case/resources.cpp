@@ -85,7 +85,8 @@ bool validate_device_memory(const Resource& r, const std::string& at) {
   const auto ptr = reinterpret_cast<CUdeviceptr>(r.handle);
   CUcontext owner = nullptr;
   const CUresult da = cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, ptr);
-  std::uint32_t by_driver = 0, by_runtime = 0;
+  // Two different fillers: a read that reported success without copying shows as a mismatch.
+  std::uint32_t by_driver = 0xa5a5a5a5u, by_runtime = 0x5a5a5a5au;
   const CUresult dr = cuMemcpyDtoH(&by_driver, ptr, sizeof by_driver);
   const cudaError_t rr = cudaMemcpy(&by_runtime, r.handle, sizeof by_runtime, cudaMemcpyDefault);
   if (da != CUDA_SUCCESS || dr != CUDA_SUCCESS || rr != cudaSuccess)

@@ -214,13 +214,14 @@ std::string percent(const nlohmann::json& t) {
   return buf;
 }
 
-// The first entry whose case and fault globs match, and whose call ("case", "runtime or harness"),
-// where it names one, is the mutant's.
+// The first entry whose case and fault globs match, and whose call ("case", "runtime or harness") and
+// outcome, where it names them, are the mutant's.
 std::string explanation(const nlohmann::json& explained, const std::string& id, const nlohmann::json& mutant) {
-  const std::string fault = mutant.value("fault", ""), call = mutant.value("call", "");
+  const std::string fault = mutant.value("fault", "");
+  auto same = [&](const nlohmann::json& e, const char* field) { return !e.contains(field) || e.value(field, "") == mutant.value(field, ""); };
   for (const auto& e : explained)
     if (fnmatch(e.value("case", "").c_str(), id.c_str(), 0) == 0 && fnmatch(e.value("fault", "*").c_str(), fault.c_str(), 0) == 0 &&
-        (!e.contains("call") || e.value("call", "") == call))
+        same(e, "call") && same(e, "outcome"))
       return e.value("why", "");
   return "";
 }

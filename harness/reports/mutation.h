@@ -47,8 +47,9 @@ bool killed_by(const CaseResult& mutant, const CaseResult& reference, const std:
 // Adds "families" and "overall" scores to a document whose "cases" hold each case's "mutants".
 void score_mutation(nlohmann::json& doc);
 
-// docs/mutation.md from a scored document; explained: [{"case": glob, "fault": glob, "why": text}]
-// (docs/mutation/explained.json), which says why a surviving mutant could not be noticed.
+// docs/mutation.md from a scored document; explained: [{"case": glob, "fault": glob, "why": text}, with
+// optional "call" and "outcome" that must equal the mutant's] (docs/mutation/explained.json), which
+// says why a surviving mutant could not be noticed.
 std::string mutation_markdown(const nlohmann::json& doc, const nlohmann::json& explained);
 
 }  // namespace ctxshare
