@@ -104,7 +104,7 @@ extern "C" {
   return real(&watched_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
-[[gnu::visibility("default")]] [[noreturn]] void exit(int code) {
+[[gnu::visibility("default")]] void exit(int code) {  // noreturn: libc's declaration says so
   mark_exiting();
   using Real = void (*)(int);
   auto real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "exit"));
