@@ -246,6 +246,21 @@ TEST(GpuScheduling, JobsDefaultToTheCoresWithoutAGpu) {
   EXPECT_EQ(json::parse(read_file(tmp.file("r.json")))["jobs"], static_cast<int>(std::thread::hardware_concurrency()));
 }
 
+// A committed bench is printed and charted again without a GPU; a file that is none is one line, exit 2.
+TEST(Bench, FromACommittedRunPrintsAndCharts) {
+  TempDir tmp;
+  const Ran r = run({kSuite, "bench", "--from", CTXSHARE_SOURCE_DIR "/docs/performance/h100-580.159.04-bench-suite-402-cases.json", "--svg-dir",
+                     tmp.path},
+                    kNoDriver);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("the whole suite at -j 8: 1.223x the time of as many bare processes"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("the whole suite at -j 1: 1.127x the time of its own 425 processes run bare"), std::string::npos) << r.out;
+  EXPECT_NE(read_file(tmp.file("bench-suite.svg")).find("<svg"), std::string::npos);
+  const Ran bad = run({kSuite, "bench", "--from", CTXSHARE_SOURCE_DIR "/README.md"}, kNoDriver);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;
+}
+
 TEST(Bench, TheSuiteFigureWithoutAGpuSaysWhy) {
   const Ran r = run({kSuite, "bench", "--suite", "--suite-jobs", "1,4"}, kNoDriver);
   EXPECT_EQ(r.exit_code, 1);

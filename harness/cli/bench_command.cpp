@@ -1,3 +1,4 @@
+#include <fstream>
 #include <iostream>
 
 #include "harness/cli/commands.h"
@@ -12,9 +13,17 @@ int bench_command(const BenchArgs& a) {
   if (def == nullptr) return bad_input("unknown case '" + a.case_id + "'");
   if (!a.json_path.empty())
     if (std::string why = check_writable(a.json_path); !why.empty()) return bad_input(why);
-  const nlohmann::json bench = a.watch_cost ? run_watch_cost_bench({a.watch_runs, a.launches})
-                               : a.suite    ? run_suite_bench(a.suite_jobs)
-                                            : run_bench(*def, {a.runs, a.repetitions});
+  nlohmann::json from;
+  if (!a.from_path.empty()) {
+    std::ifstream in(a.from_path);
+    if (!in) return bad_input("bench: cannot read " + a.from_path);
+    from = nlohmann::json::parse(in, nullptr, false);
+    if (from.is_discarded() || !from.is_object()) return bad_input("bench: " + a.from_path + " is not the JSON of a bench");
+  }
+  const nlohmann::json bench = !from.is_null() ? from
+                               : a.watch_cost  ? run_watch_cost_bench({a.watch_runs, a.launches})
+                               : a.suite       ? run_suite_bench(a.suite_jobs)
+                                               : run_bench(*def, {a.runs, a.repetitions});
   if (bench.is_null()) return 1;
   print_bench(bench);
   print_watch_cost(bench);

@@ -74,6 +74,7 @@ struct BenchArgs {
   std::vector<int> suite_jobs = {1, 4, 8, 16};
   bool watch_cost = false;            // the launch loop bare and under `ctxshare watch`'s interposer instead
   int watch_runs = 9, launches = 100000;
+  std::string from_path;              // no run: print and chart this JSON (a committed bench)
 };
 int bench_command(const BenchArgs& a);
 

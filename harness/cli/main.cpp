@@ -135,6 +135,7 @@ Command add_bench(CLI::App& app) {
   cmd->add_option("--case", a->case_id, "the case the floor is compared with");
   cmd->add_option("--json", a->json_path, "write the numbers as JSON")->check(kOutputPath);
   cmd->add_option("--svg-dir", a->svg_dir, "write one SVG chart per benchmark group there")->check(kOutputPath);
+  cmd->add_option("--from", a->from_path, "no run: print and chart this JSON of an earlier bench (with --svg-dir)");
   cmd->add_flag("--suite", a->suite,
                 "the suite figure instead: the whole suite's wall time next to as many bare processes at each --suite-jobs");
   cmd->add_option("--suite-jobs", a->suite_jobs, "the -j values of the suite figure (default 1 4 8 16)")

@@ -206,7 +206,7 @@ nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
 void print_bench(const nlohmann::json& bench) {
   for (const auto& [group, rows] : bench.items()) {
     if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead" ||
-        group == "suite_ratio" || group == "watch_cost_ratio" || group == "watch_check")
+        group == "suite_ratio" || group == "suite_ratio_same_processes" || group == "watch_cost_ratio" || group == "watch_check")
       continue;
     std::printf("%s\n", group.c_str());
     for (const auto& [name, s] : rows.items())
@@ -219,6 +219,10 @@ void print_bench(const nlohmann::json& bench) {
   if (bench.contains("suite_ratio"))
     for (const auto& [j, ratio] : bench["suite_ratio"].items())
       std::printf("the whole suite at -j %s: %.3fx the time of as many bare processes\n", j.c_str(), ratio.get<double>());
+  if (bench.contains("suite_ratio_same_processes"))
+    for (const auto& [j, ratio] : bench["suite_ratio_same_processes"].items())
+      std::printf("the whole suite at -j %s: %.3fx the time of its own %s processes run bare\n", j.c_str(), ratio.get<double>(),
+                  bench.contains("settings") ? bench["settings"].value("processes", nlohmann::json(0)).dump().c_str() : "?");
 }
 
 std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out_dir) {
