@@ -602,7 +602,9 @@ TEST(Watch, EveryCaseTheTableNamesExists) {
     for (const char* list : {row.also_shown_by, row.indistinguishable_from}) {
       std::stringstream words(list);
       for (std::string other; words >> other;) EXPECT_TRUE(ids.count(other)) << row.hazard << " names an unknown case " << other;
-      if (*list != '\0') EXPECT_FALSE(id.empty()) << row.hazard << ": more cases without a first one";
+      if (*list != '\0') {
+        EXPECT_FALSE(id.empty()) << row.hazard << ": more cases without a first one";
+      }
     }
     EXPECT_TRUE(explained.count(row.hazard)) << row.hazard << " has no text";
     EXPECT_TRUE(std::string(row.level) == "error" || std::string(row.level) == "warning") << row.hazard;

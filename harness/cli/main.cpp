@@ -9,9 +9,9 @@
 #include <functional>
 #include <memory>
 
-#include "harness/build_info.h"
 #include "harness/cli/commands.h"
 #include "harness/reports/bench.h"
+#include "harness/reports/environment.h"
 
 namespace ctxshare {
 
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("ctxshare: %l: %v");
   CLI::App app{"ctxshare: conformance and diagnostics for mixing the CUDA driver and runtime APIs"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string("ctxshare ") + CTXSHARE_VERSION + " (" + CTXSHARE_VARIANT + ")");
+  app.set_version_flag("--version", version_line());
   const std::vector<std::string> args(argv, argv + argc);
   std::vector<Command> commands = {add_list(app),   add_run(app, args), add_env(app),   add_diff(app),
                                    add_matrix(app), add_tally(app), add_baseline(app),     add_repro(app), add_bench(app),

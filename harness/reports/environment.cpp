@@ -13,6 +13,8 @@
 #include "harness/run/runner.h"
 
 namespace ctxshare {
+
+std::string version_line() { return std::string("ctxshare ") + CTXSHARE_VERSION + " (" + CTXSHARE_VARIANT + ")"; }
 namespace {
 
 // The headers compiled against are those of the toolkit CMake found: another toolkit's headers earlier

@@ -9,6 +9,10 @@
 
 namespace ctxshare {
 
+// "ctxshare VERSION (VARIANT)", for --version: here, with the other things that name the build, so
+// that only the files that include the generated build_info.h differ between build variants.
+std::string version_line();
+
 // Host and build facts; needs no CUDA, so the scheduling process may call it.
 nlohmann::json host_environment();
 
