@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <thread>
 
 #include "cases/kernels.cuh"
 #include "harness/case/case.h"
@@ -39,7 +41,10 @@ inline constexpr auto kSettle = std::chrono::milliseconds(200);
 class Gate {
  public:
   explicit Gate(Case& h) : words_(pinned_words(h, 2)) {}
-  ~Gate() { open(); }
+  ~Gate() {
+    open();
+    if (opener_.joinable()) opener_.join();
+  }
   Gate(const Gate&) = delete;
   Gate& operator=(const Gate&) = delete;
   // `behind`: the kernels that will queue behind the gate, loaded now, since under lazy loading
@@ -52,11 +57,28 @@ class Gate {
     CUDA(cudaGetLastError());
   }
   void open() { static_cast<volatile std::uint32_t*>(words_)[0] = 1; }
+  // Opens the gate from another thread `delay` from now. A call made meanwhile that must wait for the
+  // held work (a synchronize) returns only after that, so kernel_end() reads 1 after it, where a call
+  // that did not wait returns at once and reads 0: the wait is proven, not assumed from a fast kernel.
+  void open_after(std::chrono::milliseconds delay) {
+    opener_ = std::thread([this, delay] {
+      std::this_thread::sleep_for(delay);
+      open();
+    });
+  }
   // What the kernel wrote when it ended: 1 it saw the gate open, 2 it gave up waiting, 0 not yet.
   std::uint32_t kernel_end() const { return static_cast<volatile std::uint32_t*>(words_)[1]; }
 
+  // After `call`, which must have waited for the held work: the gate's kernel had ended, having seen
+  // the gate open (use with open_after).
+  void expect_waited(Case& h, const std::string& call) const {
+    h.expect_eq(call + " returned only after the work held behind the gate ended (the gate kernel's end: 1 it saw the gate open, 0 still waiting)",
+                kernel_end(), 1u);
+  }
+
  private:
   std::uint32_t* words_;
+  std::thread opener_;
 };
 
 // The device's primary context, retained for the case (released with it).
