@@ -410,14 +410,19 @@ CTXSHARE_CASE(module_loading, cudaGetKernel_handle_launched_by_cuLaunchKernel_in
   CU(cuMemAlloc(&out, n * 4));
   h.own_device_memory(out, n * 4, Owner::driver);
   const bool on_stream = h.param<LaunchContext>() == LaunchContext::stream_of_a_created_context;
+  const CUstream launch_stream = on_stream ? stream : nullptr;
+  // A gate in the created context, held until after its synchronize began: the launch queues behind it.
+  Gate gate(h);
+  gate.hold(launch_stream, write_value);
   if (on_stream) CU(cuCtxSetCurrent(primary));  // the stream, not the current context, must decide
   std::uint32_t value = h.random_words(1)[0];
   std::size_t count = n;
   void* args[] = {&out, &value, &count};
-  CU(cuLaunchKernel(reinterpret_cast<CUfunction>(kernel), blocks_for(n), 1, 1, 256, 1, 1, 0, on_stream ? stream : nullptr,
-                    args, nullptr));
+  CU(cuLaunchKernel(reinterpret_cast<CUfunction>(kernel), blocks_for(n), 1, 1, 256, 1, 1, 0, launch_stream, args, nullptr));
   CU(cuCtxSetCurrent(created));
+  gate.open_after(kSettle);
   CU(cuCtxSynchronize());
+  gate.expect_waited(h, "cuCtxSynchronize with the created context current");
   std::vector<std::uint32_t> seen(n);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(out), n * 4, cudaMemcpyDeviceToHost));
   h.expect_same_words("a runtime kernel launched as a CUkernel into the created context's memory", seen,

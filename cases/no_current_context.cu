@@ -294,8 +294,12 @@ CTXSHARE_CASE(no_current_context, runtime_call_binds_the_primary_for_a_driver_la
     }
     h.expect_eq("the thread's current context after the runtime call", current_context(), primary,
                 FindingKind::wrong_context);
+    Gate gate(h);
+    gate.hold(nullptr, fill_pattern);  // the launch waits behind it, until the synchronize has begun
     CU(launch_fill(static_cast<CUfunction>(function), nullptr, memory.ptr, seed));
+    gate.open_after(kSettle);
     CU(cuCtxSynchronize());
+    gate.expect_waited(h, "cuCtxSynchronize on the bound thread");
   });
   std::vector<std::uint32_t> seen(kBufferWords);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
@@ -391,11 +395,15 @@ CTXSHARE_CASE(no_current_context, CUkernel_launch_takes_the_context_of_its_strea
   h.own_stream(stream, Owner::driver);
   const Filled memory = filled_device_words(h);  // valid in ctx alone: a launch elsewhere could not write it
   const std::uint32_t seed = h.random_words(1)[0];
+  Gate gate(h);
+  gate.hold(stream, fill_pattern);  // loads the kernel in ctx now: the launch then queues behind the gate
   h.on_thread([&] {
     CU(launch_fill(reinterpret_cast<CUfunction>(kernel), stream, memory.ptr, seed));
     h.observe("the thread's current context after the launch", name_of(current_context(), ctx));
   });
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the stream the CUkernel was launched on");
   std::vector<std::uint32_t> seen(kBufferWords);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));
   h.expect_same_words("the output of a CUkernel launched on the stream from a thread with no context", seen,
@@ -448,9 +456,13 @@ CTXSHARE_CASE(no_current_context, cuModuleLoadData_fails_on_a_thread_with_none_u
     CU(cuModuleLoadData(&module, cubin.data()));
     h.own_module(module);
     CUfunction function = nullptr;
-    CU(cuModuleGetFunction(&function, module, "rtc_fill"));
+    CU(cuModuleGetFunction(&function, module, "rtc_fill"));  // loads it even under lazy loading
+    Gate gate(h);
+    gate.hold(nullptr);  // the launch waits behind it, until the synchronize has begun
     CU(launch_fill(function, nullptr, memory.ptr, seed));
+    gate.open_after(kSettle);
     CU(cuCtxSynchronize());
+    gate.expect_waited(h, "cuCtxSynchronize with the primary bound");
   });
   std::vector<std::uint32_t> seen(kBufferWords);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(memory.ptr), kBufferWords * 4, cudaMemcpyDeviceToHost));

@@ -279,6 +279,8 @@ CTXSHARE_CASE(primary_refcount, balanced_retains_on_two_threads_keep_a_held_prim
   CU(cuDevicePrimaryCtxRetain(&held, h.device(0)));
   h.own_primary(h.device(0));
   CU(cuCtxSetCurrent(held));
+  // Checked before any runtime call, which would bind the primary by itself.
+  h.expect_eq("the current context after cuCtxSetCurrent(held)", current_context(), held, FindingKind::wrong_context);
   const std::size_t n = 1024;
   const auto words = h.random_words(n);
   std::uint32_t* p = runtime_words(h, words);

@@ -407,6 +407,8 @@ CTXSHARE_CASE(stale_objects, context_destroyed_while_current_on_another_thread_r
   CUcontext ctx = nullptr;
   CU(cuCtxCreate(&ctx, nullptr, 0, h.device(0)));
   CU(cuCtxPopCurrent(&ctx));  // the owner destroys it without having it current
+  h.expect_eq("the owner's current context after cuCtxPopCurrent (none was current before cuCtxCreate)", current_context(),
+              static_cast<CUcontext>(nullptr), FindingKind::wrong_context);
   const bool synchronize = h.param<ContextAccess>() == ContextAccess::cuCtxSynchronize;
   std::atomic<int> step{0};
   std::thread worker([&] {
@@ -421,6 +423,9 @@ CTXSHARE_CASE(stale_objects, context_destroyed_while_current_on_another_thread_r
         EXPECT_ERROR(CUDA_ERROR_CONTEXT_IS_DESTROYED, cuMemAlloc(&p, 4096));
       }
       CU(cuCtxSetCurrent(nullptr));
+      // The destroyed context stayed current here until this unbinding, which leaves none.
+      h.expect_eq("the worker's current context after cuCtxSetCurrent(NULL)", current_context(),
+                  static_cast<CUcontext>(nullptr), FindingKind::wrong_context);
     });
   });
   wait_for(step, 1);
