@@ -297,11 +297,14 @@ CTXSHARE_CASE(interprocess, memory_handle_opened_twice_in_one_context_is_counted
   if (reply && !reply->empty()) h.expect_same_words("what the peer read with one open left", bytes_words(*reply), words);
 }
 
-// Opens the case's memory in the primary context, then tries again in a created context.
+// Opens the case's memory in the primary context and tells the case what it read there, then tries
+// again in a created context.
 CTXSHARE_PEER(interprocess, open_in_two_contexts) {
   const Order order = read_order(h.peer_input());
   CUdeviceptr first = 0, second = 0;
   if (!open_memory(h, order, &first)) return;
+  h.tell_case(words_bytes(read_words(h, order, first, "reading the mapping in the primary context")));
+  const CUcontext supplanted = current_context();
   CUcontext created = nullptr;
   CU(cuCtxCreate(&created, nullptr, 0, h.device(0)));
   h.own_context(created);
@@ -312,6 +315,10 @@ CTXSHARE_PEER(interprocess, open_in_two_contexts) {
   h.tell_case(r == CUDA_SUCCESS ? "opened" : "refused");
   if (r == CUDA_SUCCESS) h.observe_result("cuIpcCloseMemHandle of it", cuIpcCloseMemHandle(second));
   CU(cuCtxPopCurrent(nullptr));
+  // cuCtxCreate: a context already current "is supplanted by the newly created context and may be
+  // restored by a subsequent call to cuCtxPopCurrent()"; the first mapping is closed in it.
+  h.expect_eq("the context current after cuCtxPopCurrent of the created context", current_context(), supplanted,
+              FindingKind::wrong_context);
   close_memory(h, order, first);
 }
 
@@ -328,11 +335,13 @@ CTXSHARE_CASE(interprocess, memory_handle_opened_in_a_second_context_is_refused,
   const auto words = h.random_words(kWords);
   const CUdeviceptr p = exported_memory(h, Api::runtime, ExporterContext::primary, words);
   Peer peer(h, "open_in_two_contexts", memory_handle(h, Api::runtime, p, Api::runtime, true));
+  const auto read = peer.receive();
   const auto answer = peer.receive();
   expect_clean(h, peer.wait());
   // "cudaIpcMemHandles from each device in a given process may only be opened by one context per
   // device per other process": refused, with no error named (the peer observed which).
   h.expect(answer.has_value(), FindingKind::unexpected_error, "the peer opened the handle in its primary context");
+  if (read) h.expect_same_words("what the peer read through its primary context's mapping", bytes_words(*read), words);
   if (answer) h.expect_eq("the second context's open", *answer, std::string("refused"), FindingKind::unexpected_success);
 }
 
@@ -432,7 +441,7 @@ CTXSHARE_CASE(interprocess, mapping_in_a_peer_after_the_exporter_resets,
 // ---- Events
 
 // Opens the case's event; its query must find the case's work pending; once the case says the gate
-// is open, synchronizing on it must end, and a query then find it done.
+// opens (200 ms later), synchronizing on it must wait for that, and a query then find it done.
 CTXSHARE_PEER(interprocess, wait_on_event) {
   const Order order = read_order(h.peer_input());
   if (order.driver) {
@@ -448,7 +457,7 @@ CTXSHARE_PEER(interprocess, wait_on_event) {
     peer_call(h, order, "cuEventQuery while the case's work is held", cuEventQuery(event), CUDA_ERROR_NOT_READY);
     h.tell_case("queried");
     h.wait_for_case();
-    peer_call(h, order, "cuEventSynchronize after the gate opened", cuEventSynchronize(event));
+    peer_call(h, order, "cuEventSynchronize until the gate opens", cuEventSynchronize(event));
     peer_call(h, order, "cuEventQuery after it", cuEventQuery(event));
   } else {
     cudaIpcEventHandle_t handle{};
@@ -459,7 +468,7 @@ CTXSHARE_PEER(interprocess, wait_on_event) {
     peer_call(h, order, "cudaEventQuery while the case's work is held", cudaEventQuery(event), cudaErrorNotReady);
     h.tell_case("queried");
     h.wait_for_case();
-    peer_call(h, order, "cudaEventSynchronize after the gate opened", cudaEventSynchronize(event));
+    peer_call(h, order, "cudaEventSynchronize until the gate opens", cudaEventSynchronize(event));
     peer_call(h, order, "cudaEventQuery after it", cudaEventQuery(event));
   }
 }
@@ -494,13 +503,15 @@ PeerEnd share_event(Case& h, Api api, Api opener, bool strict, std::optional<std
   }
   Peer peer(h, "wait_on_event", order, {.timeout_s = 15});
   *answer = peer.receive();
-  gate.open();
+  // Opened later, so that the peer's synchronize on the event and this one on the stream each return
+  // only if they waited: one that did not finds the work still held.
+  gate.open_after(kSettle);
   peer.send("open");
-  const PeerEnd end = peer.wait();
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the stream the event was recorded on");
   const std::uint32_t gate_end = gate.kernel_end();
   h.expect_eq("the gate kernel saw the gate open (1), not giving up (2): the event was pending meanwhile", gate_end, 1u);
-  return end;
+  return peer.wait();
 }
 }  // namespace
 

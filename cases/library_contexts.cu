@@ -365,9 +365,16 @@ CTXSHARE_CASE(library_contexts, curand_generator_on_a_created_context_matches_th
   LIB(curandSetPseudoRandomGeneratorSeed(generator, seed));
   LIB(curandSetStream(generator, stream));
   LIB(curandGenerate(generator, reinterpret_cast<unsigned int*>(out), kRandomWords));
-  std::vector<std::uint32_t> seen(kRandomWords);
-  CU(cuMemcpyDtoHAsync(seen.data(), out, kRandomWords * 4, stream));
+  // Page-locked, so that the copy is asynchronous and cuStreamSynchronize is what waits for it; held
+  // behind a gate that opens 200 ms later, so a synchronize that returned at once finds it pending.
+  std::uint32_t* pinned = pinned_words(h, kRandomWords);
+  Gate gate(h);
+  gate.hold(stream);
+  CU(cuMemcpyDtoHAsync(pinned, out, kRandomWords * 4, stream));
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the generator's stream");
+  const std::vector<std::uint32_t> seen(pinned, pinned + kRandomWords);
   h.expect_same_words("curandGenerate in a driver context on a driver stream, against the host generator", seen,
                       host_random_words(seed));
   h.expect_ledger_unchanged(before, "curandSetStream and curandGenerate");
@@ -736,8 +743,14 @@ CTXSHARE_CASE(library_contexts, nvjitlink_cubin_launches_through_either_api,
     CUDA(cudaLaunchKernel(reinterpret_cast<const void*>(fill), dim3(static_cast<unsigned>((n + 255) / 256)), dim3(256), args, 0,
                           nullptr));
   }
-  std::vector<std::uint32_t> seen(n), expected(n);
+  // Held behind the kernel (after it, so that loading it lazily cannot wait on the gate): the
+  // synchronize must wait for the gate, which opens 200 ms later, and so for the kernel before it.
+  Gate gate(h);
+  gate.hold(nullptr);
+  gate.open_after(kSettle);
   CU(cuCtxSynchronize());
+  gate.expect_waited(h, "cuCtxSynchronize after the launch");
+  std::vector<std::uint32_t> seen(n), expected(n);
   CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(out), n * 4));
   for (std::size_t i = 0; i < n; ++i) expected[i] = (seed ^ static_cast<std::uint32_t>(i * 2654435761u)) | 1u;
   h.expect_same_words("a kernel linked by nvJitLink, read back through the driver", seen, expected);

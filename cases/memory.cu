@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -137,7 +138,14 @@ Allocation by_cudaMallocAsync(Case& h, std::size_t bytes) {
 Allocation by_cuMemAllocAsync(Case& h, std::size_t bytes) {
   CUdeviceptr p = 0;
   CU(cuMemAllocAsync(&p, bytes, nullptr));
+  // "The allocation must not be accessed until the allocation operation completes": the synchronize
+  // waits for it, and for the gate held behind it, which opens 200 ms later (a synchronize that
+  // returned at once finds it still held).
+  Gate gate(h);
+  gate.hold(nullptr);
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(nullptr));
+  gate.expect_waited(h, "cuStreamSynchronize after cuMemAllocAsync");
   h.own_device_memory_reported_in(reinterpret_cast<void*>(p), bytes, Owner::driver,
                                   pool_allocation_context(reinterpret_cast<void*>(p)));
   return {reinterpret_cast<std::uint32_t*>(p), bytes, false};
@@ -427,12 +435,19 @@ CTXSHARE_CASE(memory, driver_memory_pool_serves_cudaMallocFromPoolAsync,
   h.expect_eq("CU_POINTER_ATTRIBUTE_MEMPOOL_HANDLE of the runtime's allocation", from, pool);
   const auto words = h.random_words(n);
   CU(cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(p), words.data(), bytes, stream));
+  // Held from here until 200 ms after the free is queued; the read-back goes to page-locked memory,
+  // so that the copy is asynchronous and the closing cuStreamSynchronize is what waits for it all.
+  std::uint32_t* pinned = pinned_words(h, n);
+  Gate gate(h);
+  gate.hold(stream, add_value);
   add_value<<<blocks_for(n), 256, 0, stream>>>(p, 5, n);
   CUDA(cudaGetLastError());
-  std::vector<std::uint32_t> seen(n);
-  CUDA(cudaMemcpyAsync(seen.data(), p, bytes, cudaMemcpyDeviceToHost, stream));
+  CUDA(cudaMemcpyAsync(pinned, p, bytes, cudaMemcpyDeviceToHost, stream));
   CU(cuMemFreeAsync(reinterpret_cast<CUdeviceptr>(p), stream));
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the stream that freed the allocation");
+  const std::vector<std::uint32_t> seen(pinned, pinned + n);
   h.expect_same_words("memory of a driver pool, allocated and freed across the APIs", seen, plus(words, 5));
 }
 
