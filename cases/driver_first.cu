@@ -27,6 +27,9 @@ CTXSHARE_CASE(driver_first, retained_primary_context_is_the_runtimes_context,
   h.expect_eq("cuDevicePrimaryCtxRetain does not make it current", current, static_cast<CUcontext>(nullptr),
               FindingKind::context_changed);
   CU(cuCtxSetCurrent(primary));
+  // Current before the runtime's first call, so that the runtime finds it rather than binding it itself.
+  CU(cuCtxGetCurrent(&current));
+  h.expect_eq("cuCtxGetCurrent after cuCtxSetCurrent(primary)", current, primary, FindingKind::wrong_context);
 
   std::uint32_t* buffer = nullptr;
   CUDA(cudaMalloc(&buffer, 4096));
@@ -118,8 +121,13 @@ CTXSHARE_CASE(driver_first, cuCtxCreate_context_hosts_runtime_streams_and_events
   CU(cuStreamGetCtx(stream, &stream_ctx));
   h.expect_eq("cuStreamGetCtx of a runtime stream made under a created context", stream_ctx, ctx,
               FindingKind::wrong_context);
+  // The record queues behind a held kernel, so the event completes only when the gate opens.
+  Gate gate(h);
+  gate.hold(stream);
   CU(cuEventRecord(done, stream));
+  gate.open_after(kSettle);
   CU(cuEventSynchronize(done));
+  gate.expect_waited(h, "cuEventSynchronize of the runtime's event");
   CUDA(cudaEventQuery(done));
   h.checkpoint("after the driver recorded the runtime's event on the runtime's stream");
 }

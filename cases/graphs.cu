@@ -4,6 +4,7 @@
 // Sources: cuda.h: cuStreamBeginCapture, cuGraphAddKernelNode, cuGraphExecUpdate; cuda_runtime_api.h:
 // cudaStreamBeginCapture, cudaGraphInstantiate, cudaGraphLaunch.
 #include "cases/kernels.cuh"
+#include "cases/support.cuh"
 #include "harness/case/case.h"
 
 namespace ctxshare {
@@ -137,11 +138,17 @@ CTXSHARE_CASE(graphs, graph_captured_in_a_created_context,
   CUgraphExec exec = nullptr;
   CU(cuGraphInstantiateWithFlags(&exec, graph, 0));
   own_graph_exec(h, exec);
+  std::uint32_t* seen = pinned_words(h, n);  // pinned, so the copy is truly asynchronous
+  // The launch and the copy queue behind a held kernel: only the synchronize can see them done.
+  Gate gate(h);
+  gate.hold(stream, fill_pattern);
   CU(cuGraphLaunch(exec, stream));
-  std::vector<std::uint32_t> seen(n);
-  CU(cuMemcpyDtoHAsync(seen.data(), reinterpret_cast<CUdeviceptr>(p), n * 4, stream));
+  CU(cuMemcpyDtoHAsync(seen, reinterpret_cast<CUdeviceptr>(p), n * 4, stream));
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(stream));
-  h.expect_same_words("a graph captured and launched in a created context", seen, pattern(seed, n));
+  gate.expect_waited(h, "cuStreamSynchronize of the stream the graph was launched on");
+  h.expect_same_words("a graph captured and launched in a created context", std::vector<std::uint32_t>(seen, seen + n),
+                      pattern(seed, n));
 }
 
 CTXSHARE_CASE(graphs, runtime_graph_exec_updated_by_the_driver,

@@ -132,8 +132,10 @@ CTXSHARE_CASE(streams_events, runtime_event_orders_a_driver_stream,
   std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
   h.expect_eq("cuStreamQuery of the driver stream waiting on a runtime event of held work", cuStreamQuery(consumer),
               CUDA_ERROR_NOT_READY);
-  gate.open();
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(consumer));
+  // The copy waited on the event, the event on the kernel behind the gate.
+  gate.expect_waited(h, "cuStreamSynchronize of the driver stream");
   h.expect_same_words("a driver stream's copy ordered after a runtime kernel by a runtime event",
                       std::vector<std::uint32_t>(seen, seen + n), pattern(seed, n));
 }
@@ -193,6 +195,8 @@ CTXSHARE_CASE(streams_events, stream_waits_on_an_event_of_another_context,
   CU(cuEventRecord(ready, producer));
 
   CU(cuCtxSetCurrent(consumer_ctx));
+  h.expect_eq("cuCtxGetCurrent after cuCtxSetCurrent(consumer_ctx)", current_context(), consumer_ctx,
+              FindingKind::wrong_context);
   CUDA(cudaStreamWaitEvent(consumer, ready, 0));  // waiting across contexts is allowed
   CUDA(cudaMemcpyAsync(seen, p, bytes, cudaMemcpyDeviceToHost, consumer));
   std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
@@ -302,8 +306,9 @@ CTXSHARE_CASE(streams_events, host_function_enqueued_by_one_api_on_the_others_st
   if (driver_enqueues) CU(cuLaunchHostFunc(stream, copy_words, &copy));
   else CUDA(cudaLaunchHostFunc(stream, copy_words, &copy));
   std::this_thread::sleep_for(kSettle);  // a host function run out of order would have copied zeros by now
-  gate.open();
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the stream");
   h.expect_same_words("what the host function read: the kernel before it on the stream had written it", copy.to,
                       pattern(seed, n));
 }

@@ -65,12 +65,18 @@ void expect_record_refused(Case& h, Recorder recorder, CUevent event, CUcontext 
               CUDA_SUCCESS, FindingKind::mismatch);
   CUcontext popped = nullptr;
   CU(cuCtxPopCurrent(&popped));
-  gate.open();
+  h.expect_eq("cuCtxPopCurrent passes back the context pushed to query the event", popped, event_context,
+              FindingKind::wrong_context);
+  gate.open_after(kSettle);
   CUcontext stream_context = nullptr;
   CU(cuStreamGetCtx(stream, &stream_context));
   CU(cuCtxPushCurrent(stream_context));
   CU(cuStreamSynchronize(stream));
+  gate.expect_waited(h, "cuStreamSynchronize of the held stream");
+  popped = nullptr;
   CU(cuCtxPopCurrent(&popped));
+  h.expect_eq("cuCtxPopCurrent passes back the stream's context pushed to synchronize it", popped, stream_context,
+              FindingKind::wrong_context);
 }
 }  // namespace
 
@@ -169,8 +175,10 @@ CTXSHARE_CASE(switched_contexts, created_context_stream_waits_on_a_primary_event
   std::this_thread::sleep_for(kSettle);  // a copy that ignored the wait would be done by now
   h.expect_eq("cuStreamQuery of the created context's stream waiting on the primary's held event", cuStreamQuery(consumer),
               CUDA_ERROR_NOT_READY);
-  gate.open();
+  gate.open_after(kSettle);
   CU(cuStreamSynchronize(consumer));
+  // The copy waited on the primary's event, the event on the kernel behind the gate.
+  gate.expect_waited(h, "cuStreamSynchronize of the created context's stream");
   std::vector<std::uint32_t> seen(kCopyWords);
   CUDA(cudaMemcpy(seen.data(), reinterpret_cast<void*>(q), bytes, cudaMemcpyDeviceToHost));
   h.expect_same_words("words copied in the created context after the primary's kernel", seen, pattern(seed, kCopyWords));

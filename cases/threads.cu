@@ -4,6 +4,7 @@
 // Interactions with the CUDA Driver API: Initialization and Tear-Down, Context Interoperability.
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <thread>
 
 #include "cases/kernels.cuh"
@@ -73,8 +74,13 @@ CTXSHARE_CASE(threads, created_context_moved_between_threads_carries_runtime_sta
   CUDA(cudaGetSymbolAddress(&address_here, threads_value));
   CUcontext popped = nullptr;
   CU(cuCtxPopCurrent(&popped));  // the context leaves this thread ...
+  h.expect_eq("cuCtxPopCurrent passes back the created context", popped, created, FindingKind::wrong_context);
+  h.expect_eq("cuCtxGetCurrent after the pop: none was current before cuCtxCreate", current_context(),
+              static_cast<CUcontext>(nullptr), FindingKind::wrong_context);
   h.on_thread([&] {
     CU(cuCtxSetCurrent(created));  // ... and is made current on another
+    h.expect_eq("cuCtxGetCurrent on the other thread after cuCtxSetCurrent(created)", current_context(), created,
+                FindingKind::wrong_context);
     std::uint32_t seen = 0;
     void* address_there = nullptr;
     CUDA(cudaMemcpyFromSymbol(&seen, threads_value, sizeof seen));
@@ -82,6 +88,8 @@ CTXSHARE_CASE(threads, created_context_moved_between_threads_carries_runtime_sta
     h.expect_eq("__device__ variable value on the other thread", seen, value, FindingKind::data_mismatch);
     h.expect_eq("__device__ variable address on the other thread", address_there, address_here);
     CU(cuCtxSetCurrent(nullptr));
+    h.expect_eq("cuCtxGetCurrent on the other thread after cuCtxSetCurrent(nullptr)", current_context(),
+                static_cast<CUcontext>(nullptr), FindingKind::wrong_context);
   });
 }
 
@@ -107,6 +115,9 @@ CTXSHARE_CASE(threads, thread_exiting_with_a_context_current_leaves_it_usable,
   h.expect_same_words("the runtime's memset in it, read through the driver", seen, std::vector<std::uint32_t>(1024, 0x01010101u));
   CUcontext popped = nullptr;
   CU(cuCtxPopCurrent(&popped));
+  h.expect_eq("cuCtxPopCurrent passes back the context pushed here", popped, created, FindingKind::wrong_context);
+  h.expect_eq("cuCtxGetCurrent after the pop: none was current before the push", current_context(),
+              static_cast<CUcontext>(nullptr), FindingKind::wrong_context);
 }
 
 CTXSHARE_CASE(threads, cudaSetDevice_on_one_thread_leaves_another_alone,
@@ -125,17 +136,28 @@ CTXSHARE_CASE(threads, many_threads_mix_both_apis_on_the_primary_context,
               {.claims = {"SEED-MIX", "RT-CURRENT", "RT-PRIMARY"}, .source = "cuda_runtime_api.h, Primary Contexts",
                .labels = {"stress"}, .timeout_s = 120}) {
   // Bounded: 8 threads, 40 rounds each, stopping early after 20 s.
+  constexpr int kThreads = 8, kRounds = 40;
   CUDA(cudaSetDevice(0));
   CUcontext primary = nullptr;
   CU(cuCtxGetCurrent(&primary));
+  // Each thread's last round holds its kernel behind a gate, so its synchronize must be seen to wait.
+  // Made on this thread, since handing memory to the harness is not for several threads at once; both
+  // kernels loaded here, since under lazy loading a load may synchronize the context while another
+  // thread's gate is shut.
+  std::deque<Gate> gates;
+  for (int t = 0; t < kThreads; ++t) gates.emplace_back(h);
+  cudaFuncAttributes attributes{};
+  CUDA(cudaFuncGetAttributes(&attributes, wait_for_gate));
+  CUDA(cudaFuncGetAttributes(&attributes, fill_pattern));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   std::atomic<int> rounds{0};
-  on_threads(h, 8, [&](int t) {
+  on_threads(h, kThreads, [&](int t) {
     // A new thread has no current context: half bind the primary through each API.
     if (t % 2 == 0) CUDA(cudaSetDevice(0));
     else CU(cuCtxSetCurrent(primary));
     const std::size_t n = 4096, bytes = n * 4;
-    for (int i = 0; i < 40 && std::chrono::steady_clock::now() < deadline; ++i) {
+    for (int i = 0; i < kRounds && std::chrono::steady_clock::now() < deadline; ++i) {
+      const bool last = i == kRounds - 1;
       const bool runtime_allocates = (i + t) % 2 == 0;
       std::uint32_t* p = nullptr;
       if (runtime_allocates) CUDA(cudaMalloc(&p, bytes));
@@ -144,9 +166,12 @@ CTXSHARE_CASE(threads, many_threads_mix_both_apis_on_the_primary_context,
       CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(p)));
       h.expect_eq("context of an allocation made on a worker thread", owner, primary, FindingKind::wrong_context);
       const std::uint32_t seed = static_cast<std::uint32_t>(t * 1000 + i) * 2654435761u;
+      if (last) gates[t].hold(cudaStreamPerThread, fill_pattern);
       fill_pattern<<<blocks_for(n), 256, 0, cudaStreamPerThread>>>(p, seed, n);
       CUDA(cudaGetLastError());
+      if (last) gates[t].open_after(kSettle);
       CU(cuStreamSynchronize(CU_STREAM_PER_THREAD));
+      if (last) gates[t].expect_waited(h, "cuStreamSynchronize(CU_STREAM_PER_THREAD) on a worker thread");
       std::vector<std::uint32_t> seen(n);
       if (runtime_allocates) CU(cuMemcpyDtoH(seen.data(), reinterpret_cast<CUdeviceptr>(p), bytes));
       else CUDA(cudaMemcpy(seen.data(), p, bytes, cudaMemcpyDeviceToHost));
