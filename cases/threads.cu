@@ -166,10 +166,14 @@ CTXSHARE_CASE(threads, many_threads_mix_both_apis_on_the_primary_context,
       CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(p)));
       h.expect_eq("context of an allocation made on a worker thread", owner, primary, FindingKind::wrong_context);
       const std::uint32_t seed = static_cast<std::uint32_t>(t * 1000 + i) * 2654435761u;
-      if (last) gates[t].hold(cudaStreamPerThread, fill_pattern);
+      // Opened 200 ms after the hold, not after the launch: another thread's cuMemFree or cudaFree waits
+      // for the whole device, gate included, and the launch may wait for that free.
+      if (last) {
+        gates[t].hold(cudaStreamPerThread, fill_pattern);
+        gates[t].open_after(kSettle);
+      }
       fill_pattern<<<blocks_for(n), 256, 0, cudaStreamPerThread>>>(p, seed, n);
       CUDA(cudaGetLastError());
-      if (last) gates[t].open_after(kSettle);
       CU(cuStreamSynchronize(CU_STREAM_PER_THREAD));
       if (last) gates[t].expect_waited(h, "cuStreamSynchronize(CU_STREAM_PER_THREAD) on a worker thread");
       std::vector<std::uint32_t> seen(n);
