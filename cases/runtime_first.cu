@@ -192,11 +192,15 @@ CTXSHARE_CASE(runtime_first, runtime_event_is_a_driver_event,
   CUDA(cudaMalloc(&buffer, n * sizeof(std::uint32_t)));
   h.own_device_memory(buffer, n * sizeof(std::uint32_t), Owner::runtime);
 
+  Gate gate(h);
   CU(cuEventRecord(start, stream));
+  gate.hold(stream, fill_pattern);  // the kernel and the stop event stay pending until the gate opens
   fill_pattern<<<blocks_for(n), 256, 0, stream>>>(buffer, 1, n);
   CUDA(cudaGetLastError());
   CU(cuEventRecord(stop, stream));
+  gate.open_after(kSettle);
   CU(cuEventSynchronize(stop));
+  gate.expect_waited(h, "cuEventSynchronize of a runtime event");
   float by_runtime = -1, by_driver = -1;
   CUDA(cudaEventElapsedTime(&by_runtime, start, stop));
   CU(cuEventElapsedTime(&by_driver, start, stop));
