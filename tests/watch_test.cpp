@@ -522,6 +522,30 @@ TEST(Watch, AForkedChildsQuestionOfTheCurrentContextIsAUse) {
   EXPECT_EQ(forked.reports["hazards"][0].value("pid", 0), std::stoi(forked.ran.out.substr(forked.ran.out.find("child: ") + 7)));
 }
 
+// For finding which driver calls a runtime or library call makes: every watched call as a record.
+TEST(Watch, EveryWatchedCallIsARecordWhenAsked) {
+  TempDir out;
+  const std::string interposer_dir = std::string(WATCH_DRIVER).substr(0, std::string(WATCH_DRIVER).rfind('/'));
+  const std::map<std::string, std::string> env = {{"LD_LIBRARY_PATH", interposer_dir},
+                                                  {"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver},
+                                                  {"CTXSHARE_WATCH_OUT", out.path}};
+  auto calls = [&](const Ran& ran) {
+    std::vector<std::string> seen;
+    EXPECT_EQ(ran.exit_code, 0) << ran.err;
+    std::stringstream lines(read_file(out.file(std::to_string(std::stoi(ran.out.substr(ran.out.find("pid: ") + 5))) + ".jsonl")));
+    for (std::string line; std::getline(lines, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record.value("event", "") == "call")
+        seen.push_back(record.value("function", "") + "=" + std::to_string(record.value("result", -1)));
+    }
+    return seen;
+  };
+  auto with_calls = env;
+  with_calls["CTXSHARE_WATCH_CALLS"] = "1";
+  EXPECT_EQ(calls(run({WATCH_PROBE, "no_context_pid"}, with_calls)), (std::vector<std::string>{"cuInit=0", "cuMemAlloc_v2=201"}));
+  EXPECT_TRUE(calls(run({WATCH_PROBE, "no_context_pid"}, env)).empty());
+}
+
 TEST(Watch, AHazardIsReportedOncePerSite) {
   EXPECT_EQ(watch({"repeated"}).reports["hazards"].size(), 1u);
 }

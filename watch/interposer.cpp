@@ -66,6 +66,7 @@ constexpr CUresult kNotReady = 600;
 constexpr CUresult kInvalidHandle = 400;    // CUDA_ERROR_INVALID_HANDLE         // CUDA_ERROR_NOT_READY: cuStreamQuery of a stream with work pending
 constexpr CUresult kStubLibrary = 34;       // CUDA_ERROR_STUB_LIBRARY: what a symbol the real driver lacks answers
 constexpr std::uint64_t kPerThreadStreamFlag = 2;  // CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM
+constexpr int kRangeStartAddress = 11;             // CU_POINTER_ATTRIBUTE_RANGE_START_ADDR: fails for no allocation
 
 enum class Origin { program, runtime };
 const char* origin_name(Origin o) { return o == Origin::runtime ? "runtime" : "program"; }
@@ -136,6 +137,9 @@ bool g_lazy_loading = true;
 // In a child forked from a parent with contexts: cuCtxGetCurrent, otherwise passed straight through, is
 // watched there (often a child's first driver call).
 bool g_forked_child = false;
+// CTXSHARE_WATCH_CALLS set (not "0"): every watched call is a record too ("call"), for finding which
+// driver calls a runtime or library call makes; the report reader does not read them.
+bool g_log_calls = false;
 
 CUresult missing_symbol() { return kStubLibrary; }
 
@@ -308,8 +312,8 @@ struct Object {
   unsigned generation = 0;
   std::string made_by;  // "runtime:cuStreamCreate"
   const char* library = nullptr;  // the CUDA library (its own runtime instance) that made it, not the process's runtime
-  // An allocation at the address of an allocation of a reset context that was never freed: what ended
-  // that context (stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation).
+  // An allocation at the address of one whose context ended (a reset, a destroy) and that was never
+  // freed: what ended it (stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation).
   std::string replaced_stale;
 };
 
@@ -478,9 +482,12 @@ Call begin_call(Origin origin, const char* function, void* caller) {
   return c;
 }
 
+void log_call(const Call& c, CUresult r);
+
 void end_call(const Call& c, CUresult r) {
   Entry& e = c.thread->ring[(c.thread->calls - 1) % c.thread->ring.size()];
   if (e.number == c.number) e.result = r;
+  if (g_log_calls) log_call(c, r);
 }
 
 const ctxshare::watch::HazardRow* row_for(const char* hazard, const std::string& key) {
@@ -533,6 +540,16 @@ std::string pointer_text(const void* p) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%p", p);
   return buf;
+}
+
+void log_call(const Call& c, CUresult r) {
+  CUcontext current = nullptr;
+  if (g_real_get_current != nullptr) g_real_get_current(&current);
+  const char* library = library_name(c.caller);
+  write_line("{\"event\":\"call\",\"pid\":" + std::to_string(getpid()) + ",\"thread\":" + std::to_string(c.thread->index) +
+             ",\"call\":" + std::to_string(c.number) + ",\"function\":" + json_string(c.function) + ",\"component\":\"" +
+             origin_name(c.origin) + "\",\"library\":" + json_string(library != nullptr ? library : "") +
+             ",\"result\":" + std::to_string(r) + ",\"current\":" + json_string(pointer_text(current)) + "}");
 }
 
 // ---- detectors ----
@@ -607,10 +624,16 @@ void check_freed_over_stale(const Call& c, CUdeviceptr p) {
   if (it == freed.begin()) return;
   --it;
   if (p >= it->first + it->second.bytes) return;
+  // Allocated again by a call the model does not see (a pool, managed memory): not a use of the freed one.
+  CUdeviceptr start = 0;
+  if (real_cuPointerGetAttribute != nullptr && real_cuPointerGetAttribute(&start, kRangeStartAddress, p) == kSuccess) {
+    freed.erase(it);
+    return;
+  }
   report(c, "stale_pointer_freed_a_new_allocation", it->second.freed_by + "/" + c.label() + "/" + it->second.ender,
          c.label() + " of " + pointer_text(reinterpret_cast<void*>(p)) + ", freed by " + it->second.freed_by +
-             " while a new allocation had the address of one its context's reset (" + it->second.ender +
-             ") had ended: the free of the stale pointer released the new allocation");
+             " when a new allocation held the address of one that " + it->second.ender +
+             " had ended, never freed: the free of the stale pointer released the new allocation");
 }
 
 // Work enqueued on a stream: of a live context, and (check_context) of the thread's current one.
@@ -1969,6 +1992,8 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
     real_cuGetProcAddress_v2 = reinterpret_cast<decltype(real_cuGetProcAddress_v2)>(dlsym(g_real, "cuGetProcAddress_v2"));
     g_real_get_current = reinterpret_cast<decltype(g_real_get_current)>(dlsym(g_real, "cuCtxGetCurrent"));
   }
+  const char* log_calls = std::getenv("CTXSHARE_WATCH_CALLS");
+  g_log_calls = log_calls != nullptr && *log_calls != '\0' && std::strcmp(log_calls, "0") != 0;
   const char* loading = std::getenv("CUDA_MODULE_LOADING");
   g_lazy_loading = loading == nullptr || std::strcmp(loading, "EAGER") != 0;
   g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));

@@ -240,6 +240,11 @@ FAKE cuMemcpyAsync(std::uintptr_t, std::uintptr_t, std::size_t, Handle) {
 FAKE cuPointerGetAttribute(void* data, int attribute, std::uintptr_t p) {
   constexpr int kDevicePointer = 3;  // "If there is no current CUcontext then CUDA_ERROR_INVALID_CONTEXT is returned"
   if (attribute == kDevicePointer && current() == nullptr) return kInvalidContext;
+  constexpr int kRangeStart = 11;  // an address no allocation covers has no range
+  if (attribute == kRangeStart) {
+    std::lock_guard lock(g_mutex);
+    if (g_allocations.count(reinterpret_cast<Handle>(p)) == 0) return kInvalidValue;
+  }
   std::memcpy(data, &p, sizeof p);
   return kSuccess;
 }

@@ -212,6 +212,12 @@ int main(int argc, char** argv) {
     std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
     return 0;
   }
+  if (scenario == "no_context_pid") {  // no_context, saying its pid (the name of its records)
+    std::printf("pid: %d\n", static_cast<int>(getpid()));
+    CUdeviceptr p = 0;
+    std::printf("alloc: %d\n", cuMemAlloc(&p, 256));
+    return 0;
+  }
   if (scenario == "no_context") {
     CUdeviceptr p = 0;
     std::printf("alloc: %d\n", cuMemAlloc(&p, 256));
