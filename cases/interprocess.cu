@@ -345,7 +345,10 @@ CTXSHARE_CASE(interprocess, memory_handle_opened_in_a_second_context_is_refused,
   if (answer) h.expect_eq("the second context's open", *answer, std::string("refused"), FindingKind::unexpected_success);
 }
 
-// Allocates, exports and exits: the case opens after it is gone.
+// Allocates, exports and exits: the case opens after it is gone. Its words come in the environment
+// (harness/case/peer.h), which holds at most 128 KiB a variable (Linux's MAX_ARG_STRLEN): kWords, in
+// hex, did not fit, and the peer's exec failed (E2BIG) before it exported anything.
+constexpr std::size_t kExitWords = 1 << 12;
 CTXSHARE_PEER(interprocess, export_and_exit) {
   const auto words = bytes_words(h.peer_input());
   void* p = nullptr;
@@ -364,12 +367,13 @@ CTXSHARE_CASE(interprocess, memory_handle_opened_after_the_exporter_exited,
                .avoid = "Keep the exporting process alive until every importer has opened and closed the handle (a "
                         "keepalive or a closing handshake), and drop handles of peers that died.",
                .timeout_s = 30, .axes = {axis<Api>()}}) {
-  const auto words = h.random_words(kWords);
+  const auto words = h.random_words(kExitWords);
   CUDA(cudaSetDevice(0));
   Peer peer(h, "export_and_exit", words_bytes(words));
   const auto handle = peer.receive();
-  peer.wait();
-  if (!handle || handle->size() != 64) return h.observe("the exporter sent a handle", false);
+  expect_clean(h, peer.wait());  // the exporter exported and exited: without that, nothing here is the hazard
+  h.expect(handle && handle->size() == 64, FindingKind::unexpected_error, "the exporter sent a handle");
+  if (!handle || handle->size() != 64) return;
   CUdeviceptr p = 0;
   bool opened = false;
   if (h.param<Api>() == Api::driver) {
@@ -384,8 +388,8 @@ CTXSHARE_CASE(interprocess, memory_handle_opened_after_the_exporter_exited,
     p = reinterpret_cast<CUdeviceptr>(q);
   }
   if (!opened) return;
-  std::vector<std::uint32_t> seen(kWords);
-  h.observe_result("reading the mapping", cuMemcpyDtoH(seen.data(), p, kWords * 4));
+  std::vector<std::uint32_t> seen(words.size());
+  h.observe_result("reading the mapping", cuMemcpyDtoH(seen.data(), p, seen.size() * 4));
   h.observe("it still held the exporter's words", seen == words);
   if (h.param<Api>() == Api::driver) h.observe_result("cuIpcCloseMemHandle", cuIpcCloseMemHandle(p));
   else h.observe_result("cudaIpcCloseMemHandle", cudaIpcCloseMemHandle(reinterpret_cast<void*>(p)));

@@ -215,6 +215,22 @@ TEST(Watch, CodeLoadedBesideAnotherThreadsRunningKernel) {
   EXPECT_EQ(module.reports["hazards"][0].value("key", ""), "program:cuModuleLoadData/lazy");
   expect_one(watch({"load_beside_a_running_kernel", "library"}), "module_loaded_beside_a_running_kernel",
              by_thread + "cuLibraryLoadData");
+  // The runtime's own load comes first (it does not tell what it is for), then the call it served.
+  for (const auto& [env, mode] : std::vector<std::pair<std::map<std::string, std::string>, std::string>>{
+           {{}, lazy}, {{{"CUDA_MODULE_LOADING", "EAGER"}}, eager}}) {
+    SCOPED_TRACE(mode);
+    const Watched launch = watch({"load_beside_a_running_kernel", "runtime_library_launch"}, {}, env);
+    EXPECT_EQ(case_ids(launch.reports, "module_loaded_beside_a_running_kernel"),
+              (std::vector<std::string>{mode + "first_launch_of_a_kernel", mode + "first_launch_of_a_kernel"}))
+        << launch.reports.dump(2);
+    ASSERT_EQ(launch.reports["hazards"].size(), 2u);
+    EXPECT_EQ(launch.reports["hazards"][0]["indistinguishable"], nlohmann::json({mode + "cudaFuncGetAttributes_of_a_kernel"}));
+    EXPECT_EQ(launch.reports["hazards"][1].value("function", ""), "cuLaunchKernel");
+    const Watched attributes = watch({"load_beside_a_running_kernel", "runtime_library_attributes"}, {}, env);
+    EXPECT_EQ(case_ids(attributes.reports, "module_loaded_beside_a_running_kernel"),
+              (std::vector<std::string>{mode + "first_launch_of_a_kernel", mode + "cudaFuncGetAttributes_of_a_kernel"}))
+        << attributes.reports.dump(2);
+  }
   for (const char* clean : {"after_it_ended", "same_thread"}) {
     const Watched w = watch({"load_beside_a_running_kernel", clean});
     EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
@@ -250,7 +266,47 @@ TEST(Watch, ALibraryBindingAContextOrLaunchingOnAThreadWithNone) {
   // The stand-in library is named libcublas: cuFFT's row needs lib:cufft, so only the key is checked.
   const Watched launch = watch({"library_launch_on_a_thread_with_none"});
   ASSERT_EQ(launch.reports["hazards"].size(), 1u) << launch.ran.err;
-  EXPECT_EQ(launch.reports["hazards"][0].value("key", ""), "runtime:cuLaunchKernel/lib:cublas/no_current_context");
+  EXPECT_EQ(launch.reports["hazards"][0].value("key", ""), "runtime:cuLaunchKernel/lib:cublas/no_current_context/thread_never_had_one");
+}
+
+// cuFFT calls the exported symbols (the program's component, from libcufft): its refused launch is
+// named by the library, and by whether its thread never had a context or had its context unset.
+TEST(Watch, ACuFftLaunchRefusedIsNamedByTheLibraryAndTheThread) {
+  const std::string plan = "library_contexts.cufft_plan_executed_with_";
+  const Watched fresh = watch({"fft_launch_refused", "new_thread"});
+  expect_one(fresh, "no_current_context", plan + "no_context_current.new_thread");
+  EXPECT_EQ(fresh.reports["hazards"][0].value("key", ""), "program:cuLaunchKernel/lib:cufft/no_current_context/thread_never_had_one");
+  EXPECT_EQ(fresh.reports["hazards"][0].value("component", ""), "program");
+  expect_one(watch({"fft_launch_refused", "same_thread"}), "no_current_context",
+             plan + "no_context_current.same_thread_after_cuCtxSetCurrent_null");
+  const Watched other = watch({"fft_launch_refused", "another_context"});
+  expect_one(other, "library_handle_of_another_context", plan + "another_context_current");
+  EXPECT_EQ(other.reports["hazards"][0].value("key", ""), "program:cuLaunchKernel/lib:cufft/refused/created_context");
+}
+
+// cuBLAS's context-less kernels run wherever it launches them: a launch where the library made none of
+// its objects, while it holds live ones in another context, is its handle used under another context.
+TEST(Watch, ALibraryLaunchingWhereItMadeNothingWhileItsObjectsLiveElsewhere) {
+  const Watched w = watch({"library_in_another_context", "handle_elsewhere"});
+  expect_one(w, "library_handle_of_another_context", "libraries.cublas_handle_made_in_one_context_used_in_another");
+  EXPECT_EQ(w.reports["hazards"][0].value("key", ""), "runtime:cuLaunchKernel/lib:cublas/no_objects_here");
+  for (const char* clean : {"handle_in_each", "at_home"}) {
+    SCOPED_TRACE(clean);
+    const Watched c = watch({"library_in_another_context", clean});
+    ASSERT_FALSE(c.reports.is_discarded()) << c.ran.err;
+    EXPECT_TRUE(c.reports["hazards"].empty()) << c.reports.dump(2);
+  }
+}
+
+// The program's launch of the runtime's CUfunction on a stream, on a thread with nothing current, runs;
+// a CUkernel's is documented to take the stream's context (a conformance case): not reported.
+TEST(Watch, ARuntimeFunctionLaunchedOnAStreamWithNoContextCurrent) {
+  const Watched w = watch({"runtime_function_on_a_stream_with_none", "CUfunction"});
+  expect_one(w, "no_current_context", "no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none.stream_of_the_primary");
+  EXPECT_NE(w.ran.out.find("launch: 0"), std::string::npos) << w.ran.out;
+  const Watched kernel = watch({"runtime_function_on_a_stream_with_none", "CUkernel"});
+  ASSERT_FALSE(kernel.reports.is_discarded()) << kernel.ran.err;
+  EXPECT_TRUE(kernel.reports["hazards"].empty()) << kernel.reports.dump(2);
 }
 
 TEST(Watch, PointerAttributesAndGenericCopiesOnAThreadWithNoContext) {
@@ -323,6 +379,50 @@ TEST(Watch, StreamsAndEventsAcrossContexts) {
              "streams_events.event_recorded_on_a_stream_of_another_context_fails.cuEventRecord");
   expect_one(watch({"foreign_stream"}), "stream_of_another_context",
              "streams_events.stream_of_another_context_used_while_one_is_current.cuMemcpyHtoDAsync");
+  // cudaMemsetAsync's cuMemsetD8Async on the created context's stream, after cudaSetDevice replaced it.
+  const Watched memset = watch({"runtime_memset_after_switch"});
+  EXPECT_EQ(case_ids(memset.reports, "stream_of_another_context"),
+            std::vector<std::string>{"switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice.cudaMemsetAsync"})
+      << memset.reports.dump(2);
+}
+
+// A pointer of a reset context, freed after a new allocation got its address, released the new one: its
+// next use finds it gone. Freeing the new allocation by its own pointer, with no use after, is the same
+// free and is not reported.
+TEST(Watch, AStalePointerFreedOverANewAllocationIsFoundAtTheNextUse) {
+  const Watched used = watch({"stale_pointer_freed", "then_used"});
+  EXPECT_NE(used.ran.out.find("same address: 1"), std::string::npos) << used.ran.out;
+  expect_one(used, "stale_pointer_freed_a_new_allocation", "stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation");
+  EXPECT_EQ(used.reports["hazards"][0].value("key", ""),
+            "runtime:cuMemFree_v2/runtime:cuMemcpyDtoH_v2/runtime:cuDevicePrimaryCtxReset_v2");
+  const Watched correct = watch({"stale_pointer_freed", "fresh_freed"});
+  ASSERT_FALSE(correct.reports.is_discarded()) << correct.ran.err;
+  EXPECT_TRUE(correct.reports["hazards"].empty()) << correct.reports.dump(2);
+}
+
+// An importer's close after the exporting process destroyed or reset the context of the exported
+// memory (matched by the reader across the processes); a close before that end is the documented order.
+TEST(Watch, AnInterprocessMappingClosedAfterTheExporterEndedItsMemory) {
+  const std::string mapping = "interprocess.mapping_in_a_peer_after_the_exporter_resets.";
+  const Watched destroyed = watch({"ipc_close_after_the_exporter_ended", "created_context.close_after"});
+  ASSERT_EQ(destroyed.reports["processes"].size(), 2u) << destroyed.ran.err;
+  EXPECT_EQ(case_ids(destroyed.reports, "ipc_memory_freed_before_the_importer_closed"),
+            std::vector<std::string>{mapping + "cuCtxDestroy"})
+      << destroyed.reports.dump(2);
+  const Watched reset = watch({"ipc_close_after_the_exporter_ended", "runtime.close_after"});
+  const auto ids = case_ids(reset.reports, "ipc_memory_freed_before_the_importer_closed");
+  EXPECT_EQ(ids, std::vector<std::string>{mapping + "cudaDeviceReset"}) << reset.reports.dump(2);
+  for (const auto& h : reset.reports["hazards"])
+    if (h.value("hazard", "") == "ipc_memory_freed_before_the_importer_closed") {
+      EXPECT_EQ(h.value("function", ""), "cuIpcCloseMemHandle");
+      EXPECT_EQ(h.value("level", ""), "error");
+    }
+  for (const char* exporter : {"created_context", "runtime"}) {
+    SCOPED_TRACE(exporter);
+    const Watched before = watch({"ipc_close_after_the_exporter_ended", std::string(exporter) + ".close_before"});
+    ASSERT_FALSE(before.reports.is_discarded()) << before.ran.err;
+    EXPECT_TRUE(case_ids(before.reports, "ipc_memory_freed_before_the_importer_closed").empty()) << before.reports.dump(2);
+  }
 }
 
 TEST(Watch, ThreadsAndTheRuntimesSwitches) {
@@ -411,6 +511,39 @@ TEST(Watch, EachProcessReportsUnderItsOwnPid) {
   expect_one(exec, "primary_released_by_non_retainer",
              "lifecycle.cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary");
   EXPECT_EQ(exec.reports["hazards"][0].value("pid", 0), std::stoi(exec.ran.out.substr(exec.ran.out.find("child: ") + 7)));
+}
+
+// A child of a runtime-initialized parent whose only driver call asks for the current context (the
+// runtime refuses its own calls there before reaching the driver): cuCtxGetCurrent is watched in it.
+TEST(Watch, AForkedChildsQuestionOfTheCurrentContextIsAUse) {
+  const Watched forked = watch({"fork_after_runtime_init"});
+  expect_one(forked, "cuda_used_in_forked_child", "fork.child_of_a_runtime_initialized_parent");
+  EXPECT_EQ(forked.reports["hazards"][0].value("function", ""), "cuCtxGetCurrent");
+  EXPECT_EQ(forked.reports["hazards"][0].value("pid", 0), std::stoi(forked.ran.out.substr(forked.ran.out.find("child: ") + 7)));
+}
+
+// For finding which driver calls a runtime or library call makes: every watched call as a record.
+TEST(Watch, EveryWatchedCallIsARecordWhenAsked) {
+  TempDir out;
+  const std::string interposer_dir = std::string(WATCH_DRIVER).substr(0, std::string(WATCH_DRIVER).rfind('/'));
+  const std::map<std::string, std::string> env = {{"LD_LIBRARY_PATH", interposer_dir},
+                                                  {"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver},
+                                                  {"CTXSHARE_WATCH_OUT", out.path}};
+  auto calls = [&](const Ran& ran) {
+    std::vector<std::string> seen;
+    EXPECT_EQ(ran.exit_code, 0) << ran.err;
+    std::stringstream lines(read_file(out.file(std::to_string(std::stoi(ran.out.substr(ran.out.find("pid: ") + 5))) + ".jsonl")));
+    for (std::string line; std::getline(lines, line);) {
+      const auto record = nlohmann::json::parse(line);
+      if (record.value("event", "") == "call")
+        seen.push_back(record.value("function", "") + "=" + std::to_string(record.value("result", -1)));
+    }
+    return seen;
+  };
+  auto with_calls = env;
+  with_calls["CTXSHARE_WATCH_CALLS"] = "1";
+  EXPECT_EQ(calls(run({WATCH_PROBE, "no_context_pid"}, with_calls)), (std::vector<std::string>{"cuInit=0", "cuMemAlloc_v2=201"}));
+  EXPECT_TRUE(calls(run({WATCH_PROBE, "no_context_pid"}, env)).empty());
 }
 
 TEST(Watch, AHazardIsReportedOncePerSite) {

@@ -76,6 +76,15 @@ inline constexpr HazardText kHazardTexts[] = {
      "the program launched with cuLaunchKernel a kernel handle the runtime gave it (cudaGetFuncBySymbol, cudaGetKernel) "
      "where it does not belong, and the driver refused it: a created context current, the primary context reset since, "
      "or no context current"},
+    {"library_handle_of_another_context",
+     "a CUDA library worked under another context than the one its handle (plan, generator) was made under: its launch "
+     "was refused there, or it launched where it made none of its objects while holding live ones in another context"},
+    {"stale_pointer_freed_a_new_allocation",
+     "a pointer of a reset (or destroyed) context was freed after a new allocation received its address: the free "
+     "released the new allocation, which was then used"},
+    {"ipc_memory_freed_before_the_importer_closed",
+     "an interprocess memory mapping was closed after the exporting process had freed the allocation, or destroyed or "
+     "reset its context (freeing exported memory before the importer closes it is undefined)"},
     {"call_during_exit",
      "a driver call that uses a context or its objects after the process's exit began (main returned or exit was "
      "called): from an exit handler, a static destructor or a main-thread thread_local destructor, whose order against "
@@ -93,9 +102,15 @@ inline constexpr HazardText kHazardTexts[] = {
 //   ipc_handle_opened_in_its_exporting_process   <open>/<export>
 //   ipc_handle_opened_through_the_other_api      <export>/<open>/<primary | created_context: the exporter's current context>
 //   ipc_handle_opened_after_the_exporter_exited  <open>/<export>
+//   ipc_memory_freed_before_the_importer_closed  <close>/<the exporter's free, destroy or reset>
 //     (the last two are found by the report reader, matching the handle's bytes across the run's processes)
 //   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
 //   kernel_handle_of_the_other_kind     <use>/<CUkernel | CUfunction: what it was given>
+//   library_handle_of_another_context   <use>/lib:<library>/<refused/<created_context | primary> | no_objects_here>
+//   stale_pointer_freed_a_new_allocation  <the free>/<the use after it>/<what ended the stale allocation's context>
+//   no_current_context, a CUDA library's launch refused: <use>/lib:<library>/no_current_context/<thread_never_had_one |
+//                                       thread_had_one>; the program's launch of the runtime's CUfunction on a
+//                                       stream: program:cuLaunchKernel/runtime_handle/CUfunction/stream
 //   module_loaded_beside_a_running_kernel  <use>/<lazy | eager: CUDA_MODULE_LOADING as the process started>
 //   runtime_kernel_handle_refused       program:cuLaunchKernel/runtime_handle/<no_current_context | created_context |
 //                                       reset_primary/<what ended it>>/<null_stream | stream>/<CUkernel | CUfunction |
@@ -217,6 +232,10 @@ inline constexpr HazardRow kHazardTable[] = {
      "stale_objects.stream_synchronized_by_the_other_api_after_its_context_ended.runtime.cudaDeviceReset"},
     {"object_of_reset_primary", "program:*/runtime:cuStreamSynchronize/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.stream_synchronized_by_the_other_api_after_its_context_ended.driver.cudaDeviceReset"},
+    // The runtime's stale stream destroyed after the runtime re-initialized the primary for another
+    // call (a new stream): the destroy is not the call that re-initializes it.
+    {"object_of_reset_primary", "runtime:cuStreamCreate*/runtime:cuStreamDestroy*/after_reinitialization/runtime:cuDevicePrimaryCtxReset*", "error",
+     "stale_objects.new_stream_after_cudaDeviceReset_and_the_stale_handle"},
     {"object_of_reset_primary", "runtime:*/runtime:cuStreamDestroy*/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.stream_destroyed_after_its_context_ended.runtime.cudaDeviceReset"},
     {"object_of_reset_primary", "program:*/program:cuStreamDestroy*/*/runtime:cuDevicePrimaryCtxReset*", "error",
@@ -260,6 +279,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "switched_contexts.event_of_the_primary_recorded_on_a_created_context_stream_is_refused.cudaEventRecord"},
     {"stream_of_another_context", "runtime:cuMemcpy*Async*/after_runtime_switch", "warning",
      "switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice.cudaMemcpyAsync"},
+    {"stream_of_another_context", "runtime:cuMemsetD*Async/after_runtime_switch", "warning",
+     "switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice.cudaMemsetAsync"},
     {"stream_of_another_context", "runtime:cuLaunchKernel/after_runtime_switch", "warning",
      "switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice.kernel_launch"},
     {"stream_of_another_context", "runtime:cuStreamQuery/after_runtime_switch", "warning",
@@ -320,11 +341,15 @@ inline constexpr HazardRow kHazardTable[] = {
      "no_current_context.cublas_handle_used_on_a_thread_with_none.primary"},
     {"no_current_context", "runtime:cuCtx*/lib:cublas/binds_created_context", "warning",
      "no_current_context.cublas_handle_used_on_a_thread_with_none.created_context"},
-    // cuFFT's launch refused on a thread with nothing current: a new thread, or the plan's thread after
-    // cuCtxSetCurrent(NULL), the same calls.
-    {"no_current_context", "runtime:cuLaunchKernel/lib:cufft/no_current_context", "warning",
-     "library_contexts.cufft_plan_executed_with_no_context_current.new_thread", "",
+    // cuFFT's launch refused on a thread with nothing current (cuFFT calls the exported symbols: the
+    // program's component, from libcufft): a new thread, or the plan's thread after cuCtxSetCurrent(NULL).
+    {"no_current_context", "*:cuLaunchKernel/lib:cufft/no_current_context/thread_had_one", "warning",
      "library_contexts.cufft_plan_executed_with_no_context_current.same_thread_after_cuCtxSetCurrent_null"},
+    {"no_current_context", "*:cuLaunchKernel/lib:cufft/no_current_context/thread_never_had_one", "warning",
+     "library_contexts.cufft_plan_executed_with_no_context_current.new_thread"},
+    // The runtime's CUfunction launched by the program on a stream of its context, nothing current: it ran.
+    {"no_current_context", "program:cuLaunchKernel/runtime_handle/CUfunction/stream", "warning",
+     "no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none.stream_of_the_primary"},
     {"no_current_context", "*", "warning",
      ""},
     // A created context stays valid after its thread ends; this conformance case ends a thread with one
@@ -472,11 +497,19 @@ inline constexpr HazardRow kHazardTable[] = {
     {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/lazy", "warning",
      "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
      "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    // The runtime's library load (lazy: cuLibraryLoadData; eager: cuLibraryGetKernel) is the first call it
+    // makes for either; the launch or attribute query it served is reported after it, by its own row.
+    {"module_loaded_beside_a_running_kernel", "runtime:cuLibrary*/lazy", "warning",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuLaunchKernel/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuFuncGetAttribute/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/eager", "warning",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuLibrary*/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
     // The program's load, then its fetch and first launch of the loaded function: the first is reported.
@@ -501,6 +534,22 @@ inline constexpr HazardRow kHazardTable[] = {
      "no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none.null_stream",
      "no_current_context.CUkernel_launch_on_the_null_stream_fails_on_a_thread_with_none"},
     {"runtime_kernel_handle_refused", "*", "warning", ""},
+    // A CUDA library under another context than its handle's.
+    {"library_handle_of_another_context", "*:cuLaunchKernel/lib:cufft/refused/*", "warning",
+     "library_contexts.cufft_plan_executed_with_another_context_current"},
+    {"library_handle_of_another_context", "*:cuLaunchKernel/lib:cublas/no_objects_here", "warning",
+     "libraries.cublas_handle_made_in_one_context_used_in_another"},
+    {"library_handle_of_another_context", "*", "warning", ""},
+    // A stale free released the allocation that had received the stale pointer's address.
+    {"stale_pointer_freed_a_new_allocation", "runtime:cuMemFree*/*/runtime:cuDevicePrimaryCtxReset*", "error",
+     "stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation"},
+    {"stale_pointer_freed_a_new_allocation", "*", "error", ""},
+    // Found by the report reader: an importer's close after the exporter ended the allocation.
+    {"ipc_memory_freed_before_the_importer_closed", "*:cuIpcCloseMemHandle/*:cuCtxDestroy*", "error",
+     "interprocess.mapping_in_a_peer_after_the_exporter_resets.cuCtxDestroy"},
+    {"ipc_memory_freed_before_the_importer_closed", "*:cuIpcCloseMemHandle/runtime:cuDevicePrimaryCtxReset*", "error",
+     "interprocess.mapping_in_a_peer_after_the_exporter_resets.cudaDeviceReset"},
+    {"ipc_memory_freed_before_the_importer_closed", "*", "error", ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},
     {"cuda_used_in_forked_child", "program", "error",

@@ -35,6 +35,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "watch/hazard_table.h"
@@ -65,6 +66,7 @@ constexpr CUresult kNotReady = 600;
 constexpr CUresult kInvalidHandle = 400;    // CUDA_ERROR_INVALID_HANDLE         // CUDA_ERROR_NOT_READY: cuStreamQuery of a stream with work pending
 constexpr CUresult kStubLibrary = 34;       // CUDA_ERROR_STUB_LIBRARY: what a symbol the real driver lacks answers
 constexpr std::uint64_t kPerThreadStreamFlag = 2;  // CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM
+constexpr int kRangeStartAddress = 11;             // CU_POINTER_ATTRIBUTE_RANGE_START_ADDR: fails for no allocation
 
 enum class Origin { program, runtime };
 const char* origin_name(Origin o) { return o == Origin::runtime ? "runtime" : "program"; }
@@ -132,6 +134,12 @@ int (*g_exit_running)() = nullptr;
 CUresult (*g_real_get_current)(CUcontext*) = nullptr;
 // CUDA_MODULE_LOADING as the process started: lazy unless EAGER (the driver's default since 12.2).
 bool g_lazy_loading = true;
+// In a child forked from a parent with contexts: cuCtxGetCurrent, otherwise passed straight through, is
+// watched there (often a child's first driver call).
+bool g_forked_child = false;
+// CTXSHARE_WATCH_CALLS set (not "0"): every watched call is a record too ("call"), for finding which
+// driver calls a runtime or library call makes; the report reader does not read them.
+bool g_log_calls = false;
 
 CUresult missing_symbol() { return kStubLibrary; }
 
@@ -213,6 +221,9 @@ std::string find_real_driver() {
   X(cuMemFreeHost, (void* p), (p))                                                                       \
   X(cuMemsetD8_v2, (CUdeviceptr p, unsigned char v, std::size_t n), (p, v, n))                           \
   X(cuMemsetD32_v2, (CUdeviceptr p, unsigned v, std::size_t n), (p, v, n))                               \
+  X(cuMemsetD8Async, (CUdeviceptr p, unsigned char v, std::size_t n, CUstream s), (p, v, n, s))          \
+  X(cuMemsetD16Async, (CUdeviceptr p, unsigned short v, std::size_t n, CUstream s), (p, v, n, s))        \
+  X(cuMemsetD32Async, (CUdeviceptr p, unsigned v, std::size_t n, CUstream s), (p, v, n, s))              \
   X(cuMemcpyHtoD_v2, (CUdeviceptr dst, const void* src, std::size_t n), (dst, src, n))                   \
   X(cuMemcpyDtoH_v2, (void* dst, CUdeviceptr src, std::size_t n), (dst, src, n))                         \
   X(cuMemcpyHtoDAsync_v2, (CUdeviceptr dst, const void* src, std::size_t n, CUstream s), (dst, src, n, s)) \
@@ -224,6 +235,8 @@ std::string find_real_driver() {
   X(cuIpcOpenMemHandle_v2, (CUdeviceptr * p, IpcHandle h, unsigned flags), (p, h, flags))                \
   X(cuIpcGetEventHandle, (IpcHandle * h, CUevent e), (h, e))                                             \
   X(cuIpcOpenEventHandle, (CUevent * e, IpcHandle h), (e, h))                                            \
+  X(cuIpcCloseMemHandle, (CUdeviceptr p), (p))                                                           \
+  X(cuCtxGetCurrent, (CUcontext * ctx), (ctx))                                                           \
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
   X(cuLibraryLoadData,                                                                                   \
     (void** library, const void* code, void* jit_options, void** jit_values, unsigned jit_count,         \
@@ -272,6 +285,13 @@ struct ThreadState {
   std::vector<StackEntry> stack;
   bool runtime_switched = false;  // the runtime replaced a created context this thread had current
   std::set<std::uint64_t> loaded_beside;  // launches (by call number) this thread was reported loading code beside
+  // The runtime's load reported beside a running kernel (its library, a kernel of it): the runtime call
+  // it served, the launch or the attribute query that comes next on this thread, names the case.
+  std::string beside_pending;  // "<load>|<lazy|eager>|<the running launch's call number>", empty when none
+  bool had_context = false;    // a context was current on this thread at some point (watched calls)
+  // The context (and its generation) a CUDA library's launch was last found at home in, on this thread.
+  CUcontext library_home = nullptr;
+  unsigned library_home_generation = 0;
   std::array<Entry, 8> ring{};
   std::size_t calls = 0;
   CUcontext current() const { return stack.empty() ? nullptr : stack.back().ctx; }
@@ -291,7 +311,10 @@ struct Object {
   CUcontext ctx = nullptr;
   unsigned generation = 0;
   std::string made_by;  // "runtime:cuStreamCreate"
-  bool by_library = false;  // made from a CUDA library (its own runtime instance), not the process's runtime
+  const char* library = nullptr;  // the CUDA library (its own runtime instance) that made it, not the process's runtime
+  // An allocation at the address of one whose context ended (a reset, a destroy) and that was never
+  // freed: what ended it (stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation).
+  std::string replaced_stale;
 };
 
 // The last kernel launched on a stream, for module_loaded_beside_a_running_kernel.
@@ -338,6 +361,15 @@ struct Model {
   std::set<std::pair<std::string, void*>> reported;
   std::atomic<bool> runtime_torn_down{false};  // the runtime released its last primary retain (its teardown at exit)
   std::map<std::string, std::string> exported;  // IPC handle bytes this process exported -> the exporting call
+  std::map<CUdeviceptr, std::string> exported_memory;  // an exported allocation's address -> its handle's bytes
+  std::map<CUdeviceptr, std::string> opened_memory;    // an opened mapping's address -> its handle's bytes
+  // Addresses freed while the allocation there had replaced a stale one (a reset context's, never
+  // freed): a later use of the address is a use of the new allocation the stale free released.
+  struct FreedOverStale {
+    std::size_t bytes;
+    std::string freed_by, ender;
+  };
+  std::map<CUdeviceptr, FreedOverStale> freed_over_stale;
   std::string forked_from;  // in a forked child of an initialized parent: which component initialized it
   bool fork_reported = false;
 };
@@ -389,19 +421,30 @@ std::string component_of(const Call& c) {
   return std::string(origin_name(c.origin)) + "@" + object;
 }
 
-// The CUDA library a call comes from ("cublas", "cufft", ...), empty for the program and its own
+// The CUDA library a call comes from ("cublas", "cufft", ...), null for the program and its own
 // runtime: each of these libraries links its own copy of the runtime, a runtime instance of its own
 // whose retain of the primary context ends with the library (its teardown is not the process's).
-std::string library_of(const void* caller) {
+// The last caller's answer is kept per thread: a launch loop asks from one call site.
+const char* library_name(const void* caller) {
+  static const char* const kLibraries[] = {"cublas", "cufft", "curand", "cusparse", "cusolver", "nvjpeg", "npp", "cudnn", "nccl"};
+  thread_local const void* last_caller = nullptr;
+  thread_local const char* last_library = nullptr;
+  if (caller != nullptr && caller == last_caller) return last_library;
   Dl_info info{};
-  if (caller == nullptr || dladdr(caller, &info) == 0 || info.dli_fname == nullptr) return "";
-  const char* name = std::strrchr(info.dli_fname, '/');
-  name = name != nullptr ? name + 1 : info.dli_fname;
-  for (const char* lib : {"cublas", "cufft", "curand", "cusparse", "cusolver", "nvjpeg", "npp", "cudnn", "nccl"}) {
-    const std::string prefix = std::string("lib") + lib;
-    if (std::strncmp(name, prefix.c_str(), prefix.size()) == 0) return lib;
+  const char* found = nullptr;
+  if (caller != nullptr && dladdr(caller, &info) != 0 && info.dli_fname != nullptr) {
+    const char* name = std::strrchr(info.dli_fname, '/');
+    name = name != nullptr ? name + 1 : info.dli_fname;
+    for (const char* lib : kLibraries)
+      if (std::strncmp(name, "lib", 3) == 0 && std::strncmp(name + 3, lib, std::strlen(lib)) == 0) found = lib;
   }
-  return "";
+  last_caller = caller;
+  last_library = found;
+  return found;
+}
+std::string library_of(const void* caller) {
+  const char* lib = library_name(caller);
+  return lib != nullptr ? lib : "";
 }
 // "/lib:<library>" after a key, where the call comes from a CUDA library.
 std::string library_suffix(const Call& c) {
@@ -411,6 +454,7 @@ std::string library_suffix(const Call& c) {
 
 void after_runtime_teardown(const Call& c);
 void call_during_exit(const Call& c);
+void exported_memory_of_ended_context(const Call& c, CUcontext ctx);
 
 Call begin_call(Origin origin, const char* function, void* caller) {
   Model& m = model();
@@ -438,9 +482,12 @@ Call begin_call(Origin origin, const char* function, void* caller) {
   return c;
 }
 
+void log_call(const Call& c, CUresult r);
+
 void end_call(const Call& c, CUresult r) {
   Entry& e = c.thread->ring[(c.thread->calls - 1) % c.thread->ring.size()];
   if (e.number == c.number) e.result = r;
+  if (g_log_calls) log_call(c, r);
 }
 
 const ctxshare::watch::HazardRow* row_for(const char* hazard, const std::string& key) {
@@ -495,6 +542,16 @@ std::string pointer_text(const void* p) {
   return buf;
 }
 
+void log_call(const Call& c, CUresult r) {
+  CUcontext current = nullptr;
+  if (g_real_get_current != nullptr) g_real_get_current(&current);
+  const char* library = library_name(c.caller);
+  write_line("{\"event\":\"call\",\"pid\":" + std::to_string(getpid()) + ",\"thread\":" + std::to_string(c.thread->index) +
+             ",\"call\":" + std::to_string(c.number) + ",\"function\":" + json_string(c.function) + ",\"component\":\"" +
+             origin_name(c.origin) + "\",\"library\":" + json_string(library != nullptr ? library : "") +
+             ",\"result\":" + std::to_string(r) + ",\"current\":" + json_string(pointer_text(current)) + "}");
+}
+
 // ---- detectors ----
 
 CUcontext real_current() {
@@ -507,7 +564,7 @@ ContextRecord& record_of(CUcontext ctx) { return model().contexts[ctx]; }
 
 Object object_here(const Call& c) {
   const CUcontext ctx = real_current();
-  return Object{ctx, record_of(ctx).generation, c.label(), c.origin == Origin::runtime && !library_of(c.caller).empty()};
+  return Object{ctx, record_of(ctx).generation, c.label(), c.origin == Origin::runtime ? library_name(c.caller) : nullptr, {}};
 }
 
 // A use of an object: is its context still the one it was made in?
@@ -556,6 +613,27 @@ const Object* find_memory(CUdeviceptr p) {
   if (it == memory.begin()) return nullptr;
   --it;
   return p < it->first + it->second.first ? &it->second.second : nullptr;
+}
+
+// A use of an address no allocation covers, freed while the allocation there had replaced a stale one:
+// the free named the stale pointer, released the new allocation, and this use finds it gone. Called
+// with the model locked.
+void check_freed_over_stale(const Call& c, CUdeviceptr p) {
+  auto& freed = model().freed_over_stale;
+  auto it = freed.upper_bound(p);
+  if (it == freed.begin()) return;
+  --it;
+  if (p >= it->first + it->second.bytes) return;
+  // Allocated again by a call the model does not see (a pool, managed memory): not a use of the freed one.
+  CUdeviceptr start = 0;
+  if (real_cuPointerGetAttribute != nullptr && real_cuPointerGetAttribute(&start, kRangeStartAddress, p) == kSuccess) {
+    freed.erase(it);
+    return;
+  }
+  report(c, "stale_pointer_freed_a_new_allocation", it->second.freed_by + "/" + c.label() + "/" + it->second.ender,
+         c.label() + " of " + pointer_text(reinterpret_cast<void*>(p)) + ", freed by " + it->second.freed_by +
+             " when a new allocation held the address of one that " + it->second.ender +
+             " had ended, never freed: the free of the stale pointer released the new allocation");
 }
 
 // Work enqueued on a stream: of a live context, and (check_context) of the thread's current one.
@@ -652,6 +730,7 @@ void on_fork_child() {
     if (r.alive && !r.primary) any = true;
   m.forked_from = !any ? "" : runtime_retains ? "runtime" : "program";
   m.fork_reported = false;
+  g_forked_child = !m.forked_from.empty();
   this_thread().tid = static_cast<long>(syscall(SYS_gettid));  // the forking thread, the child's only one
 }
 
@@ -671,7 +750,10 @@ void thread_ended(ThreadState& t) {
 
 // ---- context changes ----
 
-void note_current(ThreadState& t, CUcontext ctx, bool pushed) { t.stack.push_back({ctx, pushed}); }
+void note_current(ThreadState& t, CUcontext ctx, bool pushed) {
+  t.stack.push_back({ctx, pushed});
+  t.had_context = true;
+}
 
 void pop_current(ThreadState& t) {
   if (!t.stack.empty()) t.stack.pop_back();
@@ -728,7 +810,7 @@ void check_runtime_objects_left(const Call& c, CUcontext ctx) {
   auto left_in = [&](const std::unordered_map<void*, Object>& map) {
     int n = 0;
     for (const auto& [handle, o] : map)
-      if (o.ctx == ctx && o.generation == generation && !o.by_library && o.made_by.rfind("runtime:", 0) == 0) ++n;
+      if (o.ctx == ctx && o.generation == generation && o.library == nullptr && o.made_by.rfind("runtime:", 0) == 0) ++n;
     return n;
   };
   const int streams = left_in(m.streams), events = left_in(m.events);
@@ -755,7 +837,10 @@ void primary_ended(const Call& c, CUdevice dev, bool is_release) {
   // A library's runtime instance letting go of its retain (its teardown) resets nothing of the process's.
   const bool library_release = is_release && !library_of(c.caller).empty();
   // The runtime's own last release is its teardown at exit: what it leaves is not used again.
-  if (!(is_release && c.origin == Origin::runtime)) check_runtime_objects_left(c, p.ctx);
+  if (!(is_release && c.origin == Origin::runtime)) {
+    check_runtime_objects_left(c, p.ctx);
+    exported_memory_of_ended_context(c, p.ctx);
+  }
   if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
   p.last_ended_by = c.label();
   if (c.origin == Origin::runtime && !library_release && created_and_alive(c.thread->current()))
@@ -803,7 +888,10 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
         --count;
         break;
       }
-  if (p.total() == 0) primary_ended(c, dev, true);
+  // A release after a reset ends nothing more: "Resetting the primary context does not release it" and
+  // "it is safe for other modules to call cuDevicePrimaryCtxRelease() even after resetting the device"
+  // (cuDevicePrimaryCtxReset). The reset ended it; a retain re-initializes it.
+  if (p.total() == 0 && (p.ctx == nullptr || record_of(p.ctx).alive)) primary_ended(c, dev, true);
   return r;
 }
 
@@ -834,6 +922,7 @@ CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
   check_forked(c);
   if (r != kSuccess) return r;
   check_runtime_objects_left(c, ctx);
+  exported_memory_of_ended_context(c, ctx);
   context_ended(ctx, 'd', c.label());
   // "If ctx is current to the calling thread then ctx will also be popped" (cuCtxDestroy).
   auto& stack = c.thread->stack;
@@ -909,9 +998,21 @@ struct Uses {
     }
     for (auto& [kind, h] : modules) check_object(c, find_in(m.modules, h), kind);
     for (auto& [kind, h] : functions) check_object(c, find_in(m.functions, h), kind);
-    for (CUdeviceptr p : memory) check_object(c, find_memory(p), "an allocation");
+    for (CUdeviceptr p : memory) {
+      if (const Object* o = find_memory(p)) check_object(c, o, "an allocation");
+      else check_freed_over_stale(c, p);
+    }
     if (has_work_stream)
       check_stream_work(c, work_stream, program_launch_handle == nullptr || m.functions.count(program_launch_handle) != 0);
+    // The program's launch of the runtime's CUfunction (cudaGetFuncBySymbol) on a stream, with no context
+    // current: it ran, in the stream's context; a CUfunction is not documented to take it from there as a
+    // CUkernel does (no_current_context.driver_launch_of_a_runtime_function_on_a_thread_with_none).
+    if (program_launch_handle != nullptr && r == kSuccess && !special_stream(work_stream) &&
+        m.program_code.count(program_launch_handle) == 0 && m.function_handles.count(program_launch_handle) != 0 &&
+        real_current() == nullptr)
+      report(c, "no_current_context", c.label() + "/runtime_handle/CUfunction/stream",
+             c.label() + " of the runtime's CUfunction " + pointer_text(program_launch_handle) + " on stream " +
+                 pointer_text(work_stream) + " with no context current");
     if (records_launch && r == kSuccess && !special_stream(work_stream))
       if (const Object* stream = find_in(m.streams, work_stream))
         m.last_launch[work_stream] = Launch{c.thread->index, c.number, stream->ctx, stream->generation};
@@ -962,6 +1063,42 @@ CUresult use_memory(const Call& c, CUdeviceptr p, CUresult r, CUstream work = nu
   return r;
 }
 
+// ---- allocations ----
+
+// A new allocation. One at the address of an allocation of an ended context that was never freed
+// replaces it in the model, and remembers what ended that context. Called with the model locked.
+void allocated(const Call& c, CUdeviceptr p, std::size_t bytes) {
+  Model& m = model();
+  Object made = object_here(c);
+  if (auto it = m.memory.find(p); it != m.memory.end()) {
+    const Object& old = it->second.second;
+    const ContextRecord& r = record_of(old.ctx);
+    if (old.ctx != nullptr && old.generation != r.generation && old.generation < r.enders.size())
+      made.replaced_stale = r.enders[old.generation];
+  }
+  m.memory[p] = {bytes, made};
+  for (auto it = m.freed_over_stale.lower_bound(p); it != m.freed_over_stale.end() && it->first < p + bytes;)
+    it = m.freed_over_stale.erase(it);
+}
+
+void exported_memory_ended(const Call& c, CUdeviceptr p, const std::string& bytes);
+
+// A free: an exported allocation's end is recorded for the reader; a free of an allocation that had
+// replaced a stale one is remembered. Called with the model locked.
+void freed(const Call& c, CUdeviceptr p, CUresult r) {
+  Model& m = model();
+  if (r != kSuccess) return;
+  if (auto it = m.memory.find(p); it != m.memory.end()) {
+    if (!it->second.second.replaced_stale.empty())
+      m.freed_over_stale[p] = {it->second.first, c.label(), it->second.second.replaced_stale};
+    m.memory.erase(it);
+  }
+  if (auto it = m.exported_memory.find(p); it != m.exported_memory.end()) {
+    exported_memory_ended(c, p, it->second);
+    m.exported_memory.erase(it);
+  }
+}
+
 // ---- the wrappers: one template per entry point, instantiated once per component ----
 
 #define WATCH_BEGIN(fn) const Call c = begin_call(O, #fn, __builtin_return_address(0))
@@ -1001,6 +1138,21 @@ WRAPPER w_cuCtxDestroy_v2(CUcontext ctx) {
 WRAPPER w_cuCtxDetach(CUcontext ctx) {
   WATCH_BEGIN(cuCtxDetach);
   return do_destroy(c, ctx, real_cuCtxDetach);
+}
+// Passed straight through, but in a forked child of a parent with contexts, where it is a use of CUDA
+// (fork.child_of_a_runtime_initialized_parent asks it after the runtime refused its cudaMalloc).
+WRAPPER w_cuCtxGetCurrent(CUcontext* ctx) {
+  if (__builtin_expect(g_forked_child, false)) {
+    WATCH_BEGIN(cuCtxGetCurrent);
+    {
+      std::lock_guard lock(model().mutex);
+      check_forked(c);
+    }
+    const CUresult r = real_cuCtxGetCurrent(ctx);
+    end_call(c, r);
+    return r;
+  }
+  return real_cuCtxGetCurrent(ctx);
 }
 WRAPPER w_cuCtxSynchronize() {
   WATCH_BEGIN(cuCtxSynchronize);
@@ -1177,14 +1329,14 @@ WRAPPER w_cuMemAlloc_v2(CUdeviceptr* p, std::size_t bytes) {
   check_no_context(c, r);
   std::lock_guard lock(model().mutex);
   check_forked(c);
-  if (r == kSuccess && p != nullptr) model().memory[*p] = {bytes, object_here(c)};
+  if (r == kSuccess && p != nullptr) allocated(c, *p, bytes);
   return r;
 }
 WRAPPER w_cuMemFree_v2(CUdeviceptr p) {
   WATCH_BEGIN(cuMemFree_v2);
   const CUresult r = use_memory(c, p, real_cuMemFree_v2(p));
   std::lock_guard lock(model().mutex);
-  model().memory.erase(p);
+  freed(c, p, r);
   return r;
 }
 // Pinned host memory belongs to the context current when it was allocated.
@@ -1225,6 +1377,19 @@ WRAPPER w_cuMemcpyDtoH_v2(void* dst, CUdeviceptr src, std::size_t n) {
 WRAPPER w_cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void* src, std::size_t n, CUstream s) {
   WATCH_BEGIN(cuMemcpyHtoDAsync_v2);
   return use_memory(c, dst, real_cuMemcpyHtoDAsync_v2(dst, src, n, s), s, true);
+}
+// cudaMemsetAsync's (switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice).
+WRAPPER w_cuMemsetD8Async(CUdeviceptr p, unsigned char v, std::size_t n, CUstream s) {
+  WATCH_BEGIN(cuMemsetD8Async);
+  return use_memory(c, p, real_cuMemsetD8Async(p, v, n, s), s, true);
+}
+WRAPPER w_cuMemsetD16Async(CUdeviceptr p, unsigned short v, std::size_t n, CUstream s) {
+  WATCH_BEGIN(cuMemsetD16Async);
+  return use_memory(c, p, real_cuMemsetD16Async(p, v, n, s), s, true);
+}
+WRAPPER w_cuMemsetD32Async(CUdeviceptr p, unsigned v, std::size_t n, CUstream s) {
+  WATCH_BEGIN(cuMemsetD32Async);
+  return use_memory(c, p, real_cuMemsetD32Async(p, v, n, s), s, true);
 }
 // ---- calls that take their context from the thread ----
 
@@ -1296,19 +1461,61 @@ std::int64_t now_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
-CUresult ipc_exported(const Call& c, const char* kind, const IpcHandle* h, CUresult r) {
+// `memory`: the exported allocation's address (0 for an event).
+CUresult ipc_exported(const Call& c, const char* kind, const IpcHandle* h, CUresult r, CUdeviceptr memory = 0) {
   end_call(c, r);
   if (r != kSuccess || h == nullptr) return r;
   std::lock_guard lock(model().mutex);
   check_forked(c);
   const std::string bytes = hex_bytes(*h);
   model().exported[bytes] = c.label();
+  if (memory != 0) model().exported_memory[memory] = bytes;
   const CUcontext ctx = real_current();
   const char* where = ctx == nullptr ? "none" : record_of(ctx).primary ? "primary" : "created_context";
   write_line("{\"event\":\"ipc_export\",\"pid\":" + std::to_string(getpid()) + ",\"kind\":\"" + kind +
              "\",\"handle\":\"" + bytes + "\",\"by\":" + json_string(c.label()) + ",\"context\":\"" + where +
              "\",\"t_ns\":" + std::to_string(now_ns()) + "}");
   return r;
+}
+
+// Where a call was made, as the fields of a record: thread, call number, function, component, site and
+// the calls leading to it.
+std::string call_fields(const Call& c) {
+  Dl_info info{};
+  std::string site = "?";
+  if (c.caller != nullptr && dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
+    char offset[32];
+    std::snprintf(offset, sizeof offset, "+0x%lx",
+                  static_cast<unsigned long>(static_cast<char*>(c.caller) - static_cast<char*>(info.dli_fbase)));
+    site = std::string(info.dli_fname) + offset;
+  }
+  return ",\"thread\":" + std::to_string(c.thread->index) + ",\"tid\":" + std::to_string(c.thread->tid) +
+         ",\"call\":" + std::to_string(c.number) + ",\"function\":" + json_string(c.function) + ",\"component\":\"" +
+         origin_name(c.origin) + "\"" + ",\"site\":" + json_string(site) + ",\"recent\":" + recent_calls(*c.thread);
+}
+
+// An exported allocation freed, or its context destroyed or reset, by this process: the reader finds
+// the importers that closed their mapping of it only afterwards. Called with the model locked.
+void exported_memory_ended(const Call& c, CUdeviceptr p, const std::string& bytes) {
+  write_line("{\"event\":\"ipc_export_ended\",\"pid\":" + std::to_string(getpid()) + ",\"handle\":\"" + bytes +
+             "\",\"by\":" + json_string(c.label()) + ",\"address\":" + std::to_string(p) +
+             ",\"t_ns\":" + std::to_string(now_ns()) + "}");
+}
+// The exported allocations of a context that ended (with their generation of it). Called with the model
+// locked, before context_ended.
+void exported_memory_of_ended_context(const Call& c, CUcontext ctx) {
+  Model& m = model();
+  if (ctx == nullptr) return;
+  const unsigned generation = record_of(ctx).generation;
+  for (auto it = m.exported_memory.begin(); it != m.exported_memory.end();) {
+    const Object* o = find_memory(it->first);
+    if (o != nullptr && o->ctx == ctx && o->generation == generation) {
+      exported_memory_ended(c, it->first, it->second);
+      it = m.exported_memory.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 // Before the open: a handle of this process's own, and the record the reader matches.
@@ -1321,38 +1528,52 @@ void ipc_opening(const Call& c, const char* kind, const IpcHandle& h) {
     report(c, "ipc_handle_opened_in_its_exporting_process", c.label() + "/" + it->second,
            std::string("an interprocess ") + kind + " handle this process exported (" + it->second + ") opened by " + c.label() +
                " in the same process (the IPC functions open handles exported from another process)");
-  Dl_info info{};
-  std::string site = "?";
-  if (c.caller != nullptr && dladdr(c.caller, &info) != 0 && info.dli_fname != nullptr) {
-    char offset[32];
-    std::snprintf(offset, sizeof offset, "+0x%lx",
-                  static_cast<unsigned long>(static_cast<char*>(c.caller) - static_cast<char*>(info.dli_fbase)));
-    site = std::string(info.dli_fname) + offset;
-  }
   write_line("{\"event\":\"ipc_open\",\"pid\":" + std::to_string(getpid()) + ",\"kind\":\"" + kind +
              "\",\"handle\":\"" + bytes + "\",\"by\":" + json_string(c.label()) +
-             ",\"t_ns\":" + std::to_string(now_ns()) + ",\"thread\":" + std::to_string(c.thread->index) +
-             ",\"tid\":" + std::to_string(c.thread->tid) + ",\"call\":" + std::to_string(c.number) +
-             ",\"function\":" + json_string(c.function) + ",\"component\":\"" + origin_name(c.origin) + "\"" +
-             ",\"site\":" + json_string(site) + ",\"recent\":" + recent_calls(*c.thread) + "}");
+             ",\"t_ns\":" + std::to_string(now_ns()) + call_fields(c) + "}");
+}
+
+// After an open: the mapping's address, for its close.
+CUresult ipc_opened(const Call& c, const IpcHandle& h, const CUdeviceptr* p, CUresult r) {
+  end_call(c, r);
+  if (r != kSuccess || p == nullptr) return r;
+  std::lock_guard lock(model().mutex);
+  model().opened_memory[*p] = hex_bytes(h);
+  return r;
 }
 
 WRAPPER w_cuIpcGetMemHandle(IpcHandle* h, CUdeviceptr p) {
   WATCH_BEGIN(cuIpcGetMemHandle);
-  return ipc_exported(c, "memory", h, real_cuIpcGetMemHandle(h, p));
+  return ipc_exported(c, "memory", h, real_cuIpcGetMemHandle(h, p), p);
 }
 WRAPPER w_cuIpcOpenMemHandle(CUdeviceptr* p, IpcHandle h, unsigned flags) {
   WATCH_BEGIN(cuIpcOpenMemHandle);
   ipc_opening(c, "memory", h);
-  const CUresult r = real_cuIpcOpenMemHandle(p, h, flags);
-  end_call(c, r);
-  return r;
+  return ipc_opened(c, h, p, real_cuIpcOpenMemHandle(p, h, flags));
 }
 WRAPPER w_cuIpcOpenMemHandle_v2(CUdeviceptr* p, IpcHandle h, unsigned flags) {
   WATCH_BEGIN(cuIpcOpenMemHandle_v2);
   ipc_opening(c, "memory", h);
-  const CUresult r = real_cuIpcOpenMemHandle_v2(p, h, flags);
+  return ipc_opened(c, h, p, real_cuIpcOpenMemHandle_v2(p, h, flags));
+}
+// "Calling cudaFree on an exported memory region before calling cudaIpcCloseMemHandle in the importing
+// context will result in undefined behavior" (cudaIpcOpenMemHandle): the close is recorded, before the
+// call, for the reader to match with the exporter's end of the allocation.
+WRAPPER w_cuIpcCloseMemHandle(CUdeviceptr p) {
+  WATCH_BEGIN(cuIpcCloseMemHandle);
+  {
+    std::lock_guard lock(model().mutex);
+    check_forked(c);
+    if (auto it = model().opened_memory.find(p); it != model().opened_memory.end())
+      write_line("{\"event\":\"ipc_close\",\"pid\":" + std::to_string(getpid()) + ",\"handle\":\"" + it->second +
+                 "\",\"by\":" + json_string(c.label()) + ",\"t_ns\":" + std::to_string(now_ns()) + call_fields(c) + "}");
+  }
+  const CUresult r = real_cuIpcCloseMemHandle(p);
   end_call(c, r);
+  if (r == kSuccess) {
+    std::lock_guard lock(model().mutex);
+    model().opened_memory.erase(p);
+  }
   return r;
 }
 WRAPPER w_cuIpcGetEventHandle(IpcHandle* h, CUevent e) {
@@ -1377,9 +1598,27 @@ WRAPPER w_cuIpcOpenEventHandle(CUevent* e, IpcHandle h) {
 // initialization, and the kernel still runs beside new work all the same.
 constexpr std::int64_t kStillRunningNs = 250'000'000;
 
+// The runtime's launch or attribute query right after its own load was reported beside a running
+// kernel on this thread: the load served it, so it names what the program asked for (a first launch,
+// cudaFuncGetAttributes), which the load alone does not tell.
+void name_the_call_a_load_served(const Call& c) {
+  ThreadState& t = *c.thread;
+  if (t.beside_pending.empty() || c.origin != Origin::runtime ||
+      (std::strcmp(c.function, "cuLaunchKernel") != 0 && std::strcmp(c.function, "cuFuncGetAttribute") != 0))
+    return;
+  const std::string pending = std::exchange(t.beside_pending, std::string());
+  const std::size_t bar = pending.find('|'), second = pending.find('|', bar + 1);
+  const std::string load = pending.substr(0, bar), mode = pending.substr(bar + 1, second - bar - 1);
+  std::lock_guard lock(model().mutex);
+  report(c, "module_loaded_beside_a_running_kernel", c.label() + "/" + mode,
+         c.label() + " on thread " + std::to_string(t.index) + ", served by the runtime's " + load + " (" + mode +
+             " loading) made while the kernel another thread launched (call " + pending.substr(second + 1) + ") ran");
+}
+
 // `code`: the kernel handle the call loads or asks about; checked only the first time it is seen.
 void check_code_loaded_beside_a_running_kernel(const Call& c, void* code = nullptr) {
   Model& m = model();
+  name_the_call_a_load_served(c);
   std::vector<std::pair<void*, Launch>> others;
   {
     std::lock_guard lock(m.mutex);
@@ -1411,6 +1650,9 @@ void check_code_loaded_beside_a_running_kernel(const Call& c, void* code = nullp
         const Launch& running = others.front().second;
         c.thread->loaded_beside.insert(running.number);
         const char* mode = g_lazy_loading ? "lazy" : "eager";
+        if (c.origin == Origin::runtime &&
+            (std::strncmp(c.function, "cuLibrary", 9) == 0 || std::strcmp(c.function, "cuKernelGetFunction") == 0))
+          c.thread->beside_pending = c.label() + "|" + mode + "|" + std::to_string(running.number);
         report(c, "module_loaded_beside_a_running_kernel", c.label() + "/" + mode,
                c.label() + " on thread " + std::to_string(c.thread->index) + " (" + mode + " loading) while the kernel thread " +
                    std::to_string(running.thread) + " launched (call " + std::to_string(running.number) + ") on stream " +
@@ -1519,19 +1761,30 @@ WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
 // CUfunction | unseen: what made the handle, if the model saw it>", <where> being no_current_context
 // (CUDA_ERROR_INVALID_CONTEXT, nothing current), created_context (CUDA_ERROR_INVALID_HANDLE with a
 // created context current) or reset_primary/<what ended it> (CUDA_ERROR_INVALID_HANDLE with the primary
-// current, reset since it started); and a CUDA library's launch on a thread with nothing current,
-// "runtime:cuLaunchKernel/lib:<library>/no_current_context".
+// current, reset since it started). A CUDA library's own launch (its caller's object, whichever way it
+// resolved the driver: cuFFT calls the exported symbols) refused is keyed apart: with nothing current,
+// "<use>/lib:<library>/no_current_context/<thread_never_had_one | thread_had_one>" (a new thread, or one
+// whose context was unset); with a context current, library_handle_of_another_context,
+// "<use>/lib:<library>/refused/<created_context | primary>" (a plan made under another context).
 void check_refused_launch(const Call& c, void* handle, CUstream s, CUresult r) {
   const CUcontext current = real_current();
   Model& m = model();
   std::lock_guard lock(m.mutex);
   const std::string library = library_suffix(c);
-  if (c.origin == Origin::runtime) {
-    if (!library.empty() && r == kInvalidContext && current == nullptr)
-      report(c, "no_current_context", c.label() + library + "/no_current_context",
-             c.label() + " from a CUDA library (" + library.substr(5) + ") on a thread with no current context");
+  if (!library.empty()) {
+    if (r == kInvalidContext && current == nullptr)
+      report(c, "no_current_context",
+             c.label() + library + "/no_current_context/" + (c.thread->had_context ? "thread_had_one" : "thread_never_had_one"),
+             c.label() + " from a CUDA library (" + library.substr(5) + ") on a thread with no current context" +
+                 (c.thread->had_context ? " (one was current on it before)" : " (none ever was)"));
+    else if (r == kInvalidHandle && current != nullptr)
+      report(c, "library_handle_of_another_context",
+             c.label() + library + "/refused/" + (created_and_alive(current) ? "created_context" : "primary"),
+             c.label() + " from a CUDA library (" + library.substr(5) + ") refused (" + std::to_string(r) + ") with context " +
+                 pointer_text(current) + " current: its kernel belongs to another context");
     return;
   }
+  if (c.origin == Origin::runtime) return;
   if (m.program_code.count(handle) != 0) return;
   std::string where;
   if (r == kInvalidContext && current == nullptr) where = "no_current_context";
@@ -1546,6 +1799,41 @@ void check_refused_launch(const Call& c, void* handle, CUstream s, CUresult r) {
          c.label() + " of kernel handle " + pointer_text(handle) + ", which the program did not get from the driver (" + kind +
              "), refused (" + std::to_string(r) + ") with " +
              (current == nullptr ? std::string("no context current") : "context " + pointer_text(current) + " current"));
+}
+
+// cuBLAS's launch in a context where it made none of its objects (the events and memory cublasCreate
+// makes), while it holds live ones in another: a handle made under one context used under another
+// (libraries.cublas_handle_made_in_one_context_used_in_another). cuBLAS launches context-less kernels,
+// which run wherever is current: the driver refuses nothing. Checked once per context and thread.
+void check_library_home(const Call& c) {
+  const char* library = library_name(c.caller);
+  if (library == nullptr || std::strcmp(library, "cublas") != 0) return;
+  const CUcontext current = real_current();
+  if (current == nullptr) return;
+  ThreadState& t = *c.thread;
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  const unsigned generation = record_of(current).generation;
+  if (t.library_home == current && t.library_home_generation == generation) return;
+  bool here = false;
+  CUcontext elsewhere = nullptr;
+  auto look = [&](const Object& o) {
+    if (o.library != library || o.ctx == nullptr || o.generation != record_of(o.ctx).generation) return;
+    if (o.ctx == current) here = true;
+    else elsewhere = o.ctx;
+  };
+  for (const auto& [handle, o] : m.events) look(o);
+  for (const auto& [handle, o] : m.streams) look(o);
+  for (const auto& [address, allocation] : m.memory) look(allocation.second);
+  if (here || elsewhere == nullptr) {
+    t.library_home = current;
+    t.library_home_generation = generation;
+    return;
+  }
+  report(c, "library_handle_of_another_context", c.label() + "/lib:" + library + "/no_objects_here",
+         c.label() + " from a CUDA library (" + library + ") with context " + pointer_text(current) +
+             " current, where it made none of its objects; it holds live ones in context " + pointer_text(elsewhere) +
+             ": a handle made under that context used under this one");
 }
 
 WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -1563,6 +1851,7 @@ WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, un
   u.records_launch = true;
   u.check(r);
   if (r == kInvalidContext || r == kInvalidHandle) check_refused_launch(c, reinterpret_cast<void*>(f), s, r);
+  if (O == Origin::runtime && r == kSuccess) check_library_home(c);
   return r;
 }
 
@@ -1613,13 +1902,16 @@ constexpr Versioned kVersions[] = {
     {"cuMemAllocHost", 3020, "cuMemAllocHost_v2"}, {"cuMemHostAlloc", 2020, "cuMemHostAlloc"},
     {"cuMemFreeHost", 2000, "cuMemFreeHost"},
     {"cuMemsetD8", 3020, "cuMemsetD8_v2"}, {"cuMemsetD32", 3020, "cuMemsetD32_v2"},
+    {"cuMemsetD8Async", 3020, "cuMemsetD8Async"}, {"cuMemsetD16Async", 3020, "cuMemsetD16Async"},
+    {"cuMemsetD32Async", 3020, "cuMemsetD32Async"},
     {"cuMemcpyHtoD", 3020, "cuMemcpyHtoD_v2"}, {"cuMemcpyDtoH", 3020, "cuMemcpyDtoH_v2"},
     {"cuMemcpyHtoDAsync", 3020, "cuMemcpyHtoDAsync_v2"},
     {"cuMemcpy", 4000, "cuMemcpy"}, {"cuMemcpyAsync", 4000, "cuMemcpyAsync"},
     {"cuPointerGetAttribute", 4000, "cuPointerGetAttribute"},
     {"cuIpcGetMemHandle", 4010, "cuIpcGetMemHandle"}, {"cuIpcOpenMemHandle", 4010, "cuIpcOpenMemHandle"},
     {"cuIpcOpenMemHandle", 11000, "cuIpcOpenMemHandle_v2"}, {"cuIpcGetEventHandle", 4010, "cuIpcGetEventHandle"},
-    {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"},
+    {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"}, {"cuIpcCloseMemHandle", 4010, "cuIpcCloseMemHandle"},
+    {"cuCtxGetCurrent", 4000, "cuCtxGetCurrent"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuLibraryLoadData", 12000, "cuLibraryLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
     {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
@@ -1700,6 +1992,8 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
     real_cuGetProcAddress_v2 = reinterpret_cast<decltype(real_cuGetProcAddress_v2)>(dlsym(g_real, "cuGetProcAddress_v2"));
     g_real_get_current = reinterpret_cast<decltype(g_real_get_current)>(dlsym(g_real, "cuCtxGetCurrent"));
   }
+  const char* log_calls = std::getenv("CTXSHARE_WATCH_CALLS");
+  g_log_calls = log_calls != nullptr && *log_calls != '\0' && std::strcmp(log_calls, "0") != 0;
   const char* loading = std::getenv("CUDA_MODULE_LOADING");
   g_lazy_loading = loading == nullptr || std::strcmp(loading, "EAGER") != 0;
   g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));

@@ -114,6 +114,39 @@ void interprocess_hazards(const std::vector<nlohmann::json>& exports, const std:
     }
 }
 
+// Mappings closed by an importer only after the exporting process freed the allocation, or destroyed
+// or reset its context ("Calling cudaFree on an exported memory region before calling
+// cudaIpcCloseMemHandle in the importing context will result in undefined behavior",
+// cudaIpcOpenMemHandle): each close matched by the handle's bytes with the exporter's end of it, the
+// mapping having been opened before that end (CLOCK_MONOTONIC, one clock for the run's processes).
+void freed_before_closed_hazards(const std::vector<nlohmann::json>& exports, const std::vector<nlohmann::json>& opens,
+                                 const std::vector<nlohmann::json>& ended, const std::vector<nlohmann::json>& closes,
+                                 std::vector<nlohmann::json>* hazards) {
+  for (const auto& close : closes) {
+    const std::string handle = close.value("handle", "");
+    const int importer = close.value("pid", 0);
+    const auto closed_at = close.value("t_ns", std::int64_t{0});
+    for (const auto& end : ended) {
+      const int exporter = end.value("pid", 0);
+      const auto ended_at = end.value("t_ns", std::int64_t{0});
+      if (end.value("handle", "") != handle || exporter == importer || ended_at >= closed_at) continue;
+      const bool exported_there = std::any_of(exports.begin(), exports.end(), [&](const auto& e) {
+        return e.value("handle", "") == handle && e.value("pid", 0) == exporter;
+      });
+      const bool opened_before = std::any_of(opens.begin(), opens.end(), [&](const auto& o) {
+        return o.value("handle", "") == handle && o.value("pid", 0) == importer && o.value("t_ns", std::int64_t{0}) < ended_at;
+      });
+      if (!exported_there || !opened_before) continue;
+      const std::string by = close.value("by", ""), ender = end.value("by", "");
+      hazards->push_back(cross_process_hazard(
+          close, "ipc_memory_freed_before_the_importer_closed", by + "/" + ender,
+          "an interprocess memory mapping closed by " + by + " after the exporting process " + std::to_string(exporter) +
+              " ended the allocation with " + ender + " (freeing exported memory before the importer closes it is undefined)"));
+      break;
+    }
+  }
+}
+
 }  // namespace
 
 std::string watch_driver_dir(std::string* why) {
@@ -179,7 +212,7 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
     }
     ::closedir(d);
   }
-  std::vector<nlohmann::json> hazards, exports, opens;
+  std::vector<nlohmann::json> hazards, exports, opens, ended, closes;
   std::map<int, std::int64_t> ends;
   for (const auto& file : files) {
     std::ifstream in(file);
@@ -191,10 +224,13 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
       else if (event == "hazard") hazards.push_back(record);
       else if (event == "ipc_export") exports.push_back(record);
       else if (event == "ipc_open") opens.push_back(record);
+      else if (event == "ipc_export_ended") ended.push_back(record);
+      else if (event == "ipc_close") closes.push_back(record);
       else if (event == "end") ends[record.value("pid", 0)] = record.value("t_ns", std::int64_t{0});
     }
   }
   interprocess_hazards(exports, opens, ends, &hazards);
+  freed_before_closed_hazards(exports, opens, ended, closes, &hazards);
   // In the order they happened within each process, processes by pid.
   std::sort(hazards.begin(), hazards.end(), [](const auto& a, const auto& b) {
     return std::pair(a.value("pid", 0), a.value("call", 0)) < std::pair(b.value("pid", 0), b.value("call", 0));

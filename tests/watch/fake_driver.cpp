@@ -31,6 +31,11 @@ std::uintptr_t g_next = 0x10000;
 std::map<Handle, Context> g_contexts;
 std::map<Handle, Handle> g_owner;  // stream, event, allocation, module -> its context
 std::map<int, int> g_primary_refs;
+// Device allocations, and the addresses of those a reset left behind (never freed): the next
+// allocation gets one of them, as the H100 run's cudaMalloc after cudaDeviceReset got the stale
+// pointer's address (stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation).
+std::map<Handle, bool> g_allocations;
+std::vector<Handle> g_reusable;
 thread_local std::vector<Handle> t_stack;
 
 // A launch with kHeldSharedBytes of shared memory stands for a kernel that spins: its stream stays
@@ -108,7 +113,8 @@ FAKE cuCtxSetCurrent(Handle ctx) {
 FAKE cuDevicePrimaryCtxRetain(Handle* ctx, CUdevice d) {
   std::lock_guard lock(g_mutex);
   *ctx = primary_of(d);
-  if (g_primary_refs[d]++ == 0) g_contexts[*ctx] = Context{true, d};
+  // The first retain, or the first after a reset, initializes it.
+  if (g_primary_refs[d]++ == 0 || !alive(*ctx)) g_contexts[*ctx] = Context{true, d};
   return kSuccess;
 }
 FAKE cuDevicePrimaryCtxRelease_v2(CUdevice d) {
@@ -117,11 +123,13 @@ FAKE cuDevicePrimaryCtxRelease_v2(CUdevice d) {
   if (--g_primary_refs[d] == 0) g_contexts[primary_of(d)].alive = false;
   return kSuccess;
 }
+// "Resetting the primary context does not release it": the retains stay, to be released.
 FAKE cuDevicePrimaryCtxReset_v2(CUdevice d) {
   std::lock_guard lock(g_mutex);
-  g_primary_refs[d] = 0;
   g_contexts[primary_of(d)].alive = false;
   g_primary_was_reset = true;
+  for (const auto& [address, live] : g_allocations)
+    if (live && g_owner[address] == primary_of(d)) g_reusable.push_back(address);
   return kSuccess;
 }
 FAKE cuStreamCreate(Handle* s, unsigned) { return make_object(s); }
@@ -151,10 +159,28 @@ FAKE cuEventRecord(Handle e, Handle s) {
 FAKE cuMemAlloc_v2(std::uintptr_t* p, std::size_t) {
   Handle h = nullptr;
   const CUresult r = make_object(&h);
-  if (r == kSuccess) *p = reinterpret_cast<std::uintptr_t>(h);
+  if (r != kSuccess) return r;
+  std::lock_guard lock(g_mutex);
+  if (!g_reusable.empty()) {
+    g_owner.erase(h);
+    h = g_reusable.back();
+    g_reusable.pop_back();
+    g_owner[h] = current();
+  }
+  g_allocations[h] = true;
+  *p = reinterpret_cast<std::uintptr_t>(h);
+  return kSuccess;
+}
+FAKE cuMemFree_v2(std::uintptr_t p) {
+  const CUresult r = object_call(reinterpret_cast<Handle>(p));
+  std::lock_guard lock(g_mutex);
+  if (r == kSuccess && g_allocations.count(reinterpret_cast<Handle>(p)) != 0) {
+    g_allocations.erase(reinterpret_cast<Handle>(p));
+    g_owner.erase(reinterpret_cast<Handle>(p));
+  }
   return r;
 }
-FAKE cuMemFree_v2(std::uintptr_t p) { return object_call(reinterpret_cast<Handle>(p)); }
+FAKE cuMemcpyDtoH_v2(void*, std::uintptr_t p, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
 FAKE cuMemHostAlloc(void** p, std::size_t, unsigned) {
   Handle h = nullptr;
   const CUresult r = make_object(&h);
@@ -174,6 +200,10 @@ FAKE cuLibraryGetKernel(Handle* k, Handle, const char*) { return *k = next_handl
 FAKE cuKernelGetFunction(Handle* f, Handle) { return make_object(f); }
 FAKE cuFuncGetAttribute(int* value, int, Handle) { return *value = 32, kSuccess; }
 FAKE cuMemsetD8_v2(std::uintptr_t p, unsigned char, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
+FAKE cuMemsetD8Async(std::uintptr_t p, unsigned char, std::size_t, Handle s) {
+  const CUresult r = object_call(s);
+  return r != kSuccess ? r : object_call(reinterpret_cast<Handle>(p));
+}
 FAKE cuMemcpyHtoDAsync_v2(std::uintptr_t p, const void*, std::size_t, Handle s) {
   const CUresult r = object_call(s);
   return r != kSuccess ? r : object_call(reinterpret_cast<Handle>(p));
@@ -210,6 +240,11 @@ FAKE cuMemcpyAsync(std::uintptr_t, std::uintptr_t, std::size_t, Handle) {
 FAKE cuPointerGetAttribute(void* data, int attribute, std::uintptr_t p) {
   constexpr int kDevicePointer = 3;  // "If there is no current CUcontext then CUDA_ERROR_INVALID_CONTEXT is returned"
   if (attribute == kDevicePointer && current() == nullptr) return kInvalidContext;
+  constexpr int kRangeStart = 11;  // an address no allocation covers has no range
+  if (attribute == kRangeStart) {
+    std::lock_guard lock(g_mutex);
+    if (g_allocations.count(reinterpret_cast<Handle>(p)) == 0) return kInvalidValue;
+  }
   std::memcpy(data, &p, sizeof p);
   return kSuccess;
 }
@@ -291,6 +326,10 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuIpcGetEventHandle", reinterpret_cast<void*>(&cuIpcGetEventHandle)},
       {"cuIpcOpenMemHandle", reinterpret_cast<void*>(&cuIpcOpenMemHandle_v2)},
       {"cuIpcOpenEventHandle", reinterpret_cast<void*>(&cuIpcOpenEventHandle)},
+      {"cuIpcCloseMemHandle", reinterpret_cast<void*>(&cuIpcCloseMemHandle)},
+      {"cuMemsetD8Async", reinterpret_cast<void*>(&cuMemsetD8Async)},
+      {"cuMemcpyDtoH", reinterpret_cast<void*>(&cuMemcpyDtoH_v2)},
+      {"cuLibraryLoadData", reinterpret_cast<void*>(&cuLibraryLoadData)},
   };
   auto it = kEntries.find(symbol);
   if (status) *status = it == kEntries.end() ? 1 : 0;

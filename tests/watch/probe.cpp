@@ -78,6 +78,8 @@ extern "C" CUresult fakelib_event_create(CUevent* e);
 extern "C" CUresult fakelib_event_destroy(CUevent e);
 extern "C" CUresult fakelib_set_current(CUcontext ctx);
 extern "C" CUresult fakelib_launch(CUfunction f);
+// cuFFT's stand-in (tests/watch/fake_fft.cpp, libcufft_watchprobe.so): the exported symbols.
+extern "C" CUresult fakefft_launch(CUfunction f);
 
 CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
 extern "C" void fakelib_start_with_teardown_at_exit();
@@ -210,6 +212,12 @@ int main(int argc, char** argv) {
     std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
     return 0;
   }
+  if (scenario == "no_context_pid") {  // no_context, saying its pid (the name of its records)
+    std::printf("pid: %d\n", static_cast<int>(getpid()));
+    CUdeviceptr p = 0;
+    std::printf("alloc: %d\n", cuMemAlloc(&p, 256));
+    return 0;
+  }
   if (scenario == "no_context") {
     CUdeviceptr p = 0;
     std::printf("alloc: %d\n", cuMemAlloc(&p, 256));
@@ -338,6 +346,63 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     char ignored;
     while (read(0, &ignored, 1) > 0) {
+    }
+    return 0;
+  }
+  if (scenario == "ipc_close_after_the_exporter_ended") {
+    // arg: <created_context | runtime: the exporter's memory, ended by cuCtxDestroy or the runtime's
+    // reset>.<close_after | close_before: the importer's close against that end>
+    const std::string exporter = arg.substr(0, arg.find('.')), when = arg.substr(arg.find('.') + 1);
+    int to_child[2], from_child[2];
+    if (pipe(to_child) != 0 || pipe(from_child) != 0) return 91;
+    const pid_t child = fork();
+    if (child == 0) {  // exec'd afresh, as a peer is: its own watched process
+      dup2(from_child[1], 1);
+      dup2(to_child[0], 0);
+      for (int fd : {from_child[0], from_child[1], to_child[0], to_child[1]}) close(fd);
+      execl(argv[0], argv[0], "ipc_exporter_ends_on_request", exporter.c_str(), nullptr);
+      _exit(92);
+    }
+    close(from_child[1]);
+    close(to_child[0]);
+    char text[200] = {};
+    std::size_t got = 0;
+    for (ssize_t n; got < 128 && (n = read(from_child[0], text + got, 128 - got)) > 0;) got += static_cast<std::size_t>(n);
+    runtime_initializes();
+    CUdeviceptr opened = 0;
+    std::printf("open: %d\n", open_memory(true, &opened, unhex(std::string(text, got))));
+    using Close = CUresult (*)(CUdeviceptr);
+    if (when == "close_before") std::printf("close: %d\n", runtime_entry<Close>("cuIpcCloseMemHandle")(opened));
+    char ack = 0;
+    if (write(to_child[1], "e", 1) != 1 || read(from_child[0], &ack, 1) != 1) return 93;  // the exporter ended it
+    if (when == "close_after") std::printf("close: %d\n", runtime_entry<Close>("cuIpcCloseMemHandle")(opened));
+    close(to_child[1]);
+    waitpid(child, nullptr, 0);
+    return 0;
+  }
+  if (scenario == "ipc_exporter_ends_on_request") {  // prints its handle; ends the memory on 'e', says so, exits at EOF
+    CUdeviceptr p = 0;
+    CUipcMemHandle handle{};
+    CUcontext ctx = nullptr;
+    if (arg == "created_context") {
+      cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+      cuMemAlloc(&p, 256);
+      export_memory(false, &handle, p);
+    } else {
+      runtime_initializes();
+      runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&p, 256);
+      export_memory(true, &handle, p);
+    }
+    std::fputs(hex(handle).c_str(), stdout);
+    std::fflush(stdout);
+    char request = 0;
+    if (read(0, &request, 1) == 1) {
+      if (arg == "created_context") cuCtxDestroy(ctx);
+      else rt_reset(0);
+      std::fputs("e", stdout);
+      std::fflush(stdout);
+    }
+    while (read(0, &request, 1) > 0) {
     }
     return 0;
   }
@@ -479,8 +544,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (scenario == "load_beside_a_running_kernel") {
-    // arg: runtime_first_launch, runtime_attributes, module, library (on a second thread while the
-    // first's kernel spins), after_it_ended (the same, once it ended) or same_thread.
+    // arg: runtime_first_launch, runtime_attributes, module, library, runtime_library_launch,
+    // runtime_library_attributes (on a second thread while the first's kernel spins), after_it_ended
+    // (the same, once it ended) or same_thread.
     using Launch = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
                                 void**, void**);
     const CUcontext primary = runtime_initializes();
@@ -513,6 +579,20 @@ int main(int argc, char** argv) {
         cuLibraryGetKernel(&kernel, library, "k");
         function = reinterpret_cast<CUfunction>(kernel);
       }
+      // The runtime's lazy load of its own library for a first launch or cudaFuncGetAttributes.
+      if (arg == "runtime_library_launch" || arg == "runtime_library_attributes") {
+        using LoadData = CUresult (*)(CUlibrary*, const void*, CUjit_option*, void**, unsigned, CUlibraryOption*, void**, unsigned);
+        CUlibrary library = nullptr;
+        runtime_entry<LoadData>("cuLibraryLoadData")(&library, "image", nullptr, nullptr, 0, nullptr, nullptr, 0);
+        CUkernel kernel = nullptr;
+        runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, library, "k");
+        const auto served = reinterpret_cast<CUfunction>(kernel);
+        if (arg == "runtime_library_launch")
+          runtime_entry<Launch>("cuLaunchKernel")(served, 1, 1, 1, 1, 1, 1, 0, other, nullptr, nullptr);
+        else
+          runtime_entry<CUresult (*)(int*, CUfunction_attribute, CUfunction)>("cuFuncGetAttribute")(
+              &registers, CU_FUNC_ATTRIBUTE_NUM_REGS, served);
+      }
       if (function != nullptr) cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, other, nullptr, nullptr);
     };
     if (arg == "same_thread") load();
@@ -534,7 +614,10 @@ int main(int argc, char** argv) {
       cuCtxCreate_v4(&created, nullptr, 0, 0);
       if (arg == "into_created_context_stream") cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
     }
-    if (arg == "after_program_reset") cuDevicePrimaryCtxReset(0);
+    if (arg == "after_program_reset") {
+      cuDevicePrimaryCtxReset(0);
+      rt_release(0);  // the runtime lets go of the retain the reset did not release (the H100 run's order)
+    }
     if (arg == "after_runtime_reset") rt_reset(0);
     if (arg == "after_program_reset" || arg == "after_runtime_reset") runtime_initializes();
     CUresult r = CUDA_SUCCESS;
@@ -554,6 +637,96 @@ int main(int argc, char** argv) {
   if (scenario == "library_launch_on_a_thread_with_none") {
     runtime_initializes();
     std::thread([] { fakelib_launch(reinterpret_cast<CUfunction>(0xbad01)); }).join();
+    return 0;
+  }
+  if (scenario == "fft_launch_refused") {  // arg: new_thread, same_thread (after cuCtxSetCurrent(NULL)) or another_context
+    runtime_initializes();
+    const auto plan_kernel = reinterpret_cast<CUfunction>(0xbad01);  // a kernel of the primary, where the plan was made
+    CUresult r = CUDA_SUCCESS;
+    if (arg == "new_thread") std::thread([&] { r = fakefft_launch(plan_kernel); }).join();
+    if (arg == "same_thread") {
+      cuCtxSetCurrent(nullptr);
+      r = fakefft_launch(plan_kernel);
+    }
+    if (arg == "another_context") {
+      CUcontext created = nullptr;
+      cuCtxCreate_v4(&created, nullptr, 0, 0);
+      r = fakefft_launch(plan_kernel);
+    }
+    std::printf("launch: %d\n", r);
+    return 0;
+  }
+  if (scenario == "library_in_another_context") {  // arg: handle_elsewhere, handle_in_each or at_home
+    CUcontext first = nullptr, second = nullptr;
+    cuCtxCreate_v4(&first, nullptr, 0, 0);
+    CUevent first_event = nullptr, second_event = nullptr;
+    fakelib_event_create(&first_event);  // what the library's handle made in the first context
+    if (arg != "at_home") {
+      cuCtxCreate_v4(&second, nullptr, 0, 0);
+      if (arg == "handle_in_each") fakelib_event_create(&second_event);
+    }
+    std::printf("launch: %d\n", fakelib_launch(reinterpret_cast<CUfunction>(0x4242)));  // a context-less kernel
+    return 0;
+  }
+  if (scenario == "runtime_function_on_a_stream_with_none") {  // arg: CUfunction or CUkernel, the runtime's handle
+    runtime_initializes();
+    CUkernel kernel = nullptr;
+    runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, nullptr, "k");
+    CUfunction function = nullptr;  // cudaGetFuncBySymbol's
+    runtime_entry<CUresult (*)(CUfunction*, CUkernel)>("cuKernelGetFunction")(&function, kernel);
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    const auto handle = arg == "CUfunction" ? function : reinterpret_cast<CUfunction>(kernel);
+    CUresult r = CUDA_ERROR_UNKNOWN;
+    std::thread([&] { r = cuLaunchKernel(handle, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr); }).join();
+    std::printf("launch: %d\n", r);
+    return 0;
+  }
+  if (scenario == "runtime_memset_after_switch") {  // the runtime's cudaMemsetAsync on a created context's stream
+    CUcontext ctx = nullptr;
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    CUstream stream = nullptr;
+    cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING);
+    CUdeviceptr p = 0;
+    cuMemAlloc(&p, 256);
+    runtime_initializes();  // cudaSetDevice over the created context
+    using MemsetAsync = CUresult (*)(CUdeviceptr, unsigned char, std::size_t, CUstream);
+    std::printf("memset: %d\n", runtime_entry<MemsetAsync>("cuMemsetD8Async")(p, 0, 256, stream));
+    return 0;
+  }
+  if (scenario == "stale_pointer_freed") {  // arg: then_used (the new allocation used after) or fresh_freed (correct)
+    using Alloc = CUresult (*)(CUdeviceptr*, std::size_t);
+    using Free = CUresult (*)(CUdeviceptr);
+    using CopyOut = CUresult (*)(void*, CUdeviceptr, std::size_t);
+    runtime_initializes();
+    CUdeviceptr stale = 0, fresh = 0;
+    runtime_entry<Alloc>("cuMemAlloc")(&stale, 256);
+    rt_reset(0);  // cudaDeviceReset: the allocation ends with it, unfreed
+    runtime_initializes();
+    runtime_entry<Alloc>("cuMemAlloc")(&fresh, 256);  // the fake driver hands out the stale address again
+    std::printf("same address: %d\n", fresh == stale);
+    std::printf("free: %d\n", runtime_entry<Free>("cuMemFree")(arg == "then_used" ? stale : fresh));
+    if (arg == "then_used") {
+      char host[256];
+      std::printf("copy: %d\n", runtime_entry<CopyOut>("cuMemcpyDtoH")(host, fresh, sizeof host));
+    }
+    return 0;
+  }
+  if (scenario == "fork_after_runtime_init") {  // the child only asks which context is current
+    runtime_initializes();
+    CUdeviceptr p = 0;
+    runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&p, 256);
+    const pid_t child = fork();
+    if (child == 0) {
+      CUcontext current = nullptr;
+      cuCtxGetCurrent(&current);
+      _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    CUcontext current = nullptr;
+    cuCtxGetCurrent(&current);  // the parent's: nothing to report
+    std::printf("child: %d\n", child);
     return 0;
   }
   if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel or each_as_itself
