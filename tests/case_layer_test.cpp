@@ -122,6 +122,15 @@ TEST(Peer, ItsObservationsCallsAndEndComeBackToTheCase) {
   EXPECT_TRUE(relayed) << "the peer's call is in the case's trace, marked as the peer's, with its result: " << c["trace"];
 }
 
+TEST(Peer, AnInputTooLargeToReachThePeerFailsTheCase) {
+  const json c = run_one("selftest.peer_input_too_large_for_the_environment");
+  EXPECT_EQ(c["outcome"], "failed") << c.dump(2);
+  ASSERT_EQ(c["findings"].size(), 1u) << c["findings"];
+  EXPECT_EQ(c["findings"][0]["kind"], "exception");
+  EXPECT_NE(c["findings"][0]["message"].get<std::string>().find("does not fit one environment string"), std::string::npos)
+      << c["findings"];
+}
+
 TEST(Peer, AFindingOfThePeerIsAFindingOfTheCase) {
   const json c = run_one("selftest.peer_finding_fails_the_case");
   EXPECT_EQ(c["outcome"], "failed") << c.dump(2);

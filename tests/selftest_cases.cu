@@ -251,6 +251,12 @@ CTXSHARE_CASE(selftest, runs_a_peer, {.claims = {"SELFTEST"}, .source = "harness
   h.expect(hanging.wait().hung, FindingKind::mismatch, "the hanging peer was killed at its deadline");
 }
 
+// A peer whose input could not reach it: the case must fail, not go on without its peer.
+CTXSHARE_CASE(selftest, peer_input_too_large_for_the_environment, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
+  Peer peer(h, "echo", std::string(100 * 1024, 'x'));
+  peer.wait();
+}
+
 CTXSHARE_CASE(selftest, peer_finding_fails_the_case, {.claims = {"SELFTEST"}, .source = "harness", .needs = kNoGpu}) {
   Peer peer(h, "finds", "");
   peer.wait();

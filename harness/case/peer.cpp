@@ -204,6 +204,13 @@ Peer::Peer(Case& h, std::string name, std::string input, Options options) : h_(h
     if (std::strncmp(*e, kPeerVariable, std::strlen(kPeerVariable)) != 0) env.emplace_back(*e);
   env.push_back(std::string(kPeerVariable) + "=" + name_);
   env.push_back(std::string(kPeerInputVariable) + "=" + peer_hex(input));
+  // Linux takes at most MAX_ARG_STRLEN (32 pages) in one environment string: beyond it execve fails
+  // (E2BIG) and the peer never runs, which a case that only observes its peer would not notice.
+  constexpr std::size_t kMaxEnvironmentString = 32 * 4096;
+  if (env.back().size() + 1 > kMaxEnvironmentString)
+    throw std::logic_error("peer '" + name_ + "': an input of " + std::to_string(input.size()) +
+                           " bytes does not fit one environment string (" + std::to_string(kMaxEnvironmentString / 2 - 64) +
+                           " bytes at most, hex-encoded)");
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
