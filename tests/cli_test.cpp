@@ -241,7 +241,7 @@ TEST(GpuScheduling, ACaseAloneIsShownWhatItIsGiven) {
 TEST(GpuScheduling, JobsDefaultToTheCoresWithoutAGpu) {
   TempDir tmp;
   std::map<std::string, std::string> env = kNoDriver;
-  env["CUDA_VISIBLE_DEVICES"] = "";  // unset: the GPUs are NVML's, and this machine has no NVML
+  env["CUDA_VISIBLE_DEVICES"] = "-1";  // no GPU visible, also on a machine with GPUs (where NVML would count them)
   run({kSelftest, "run", "selftest.passes", "selftest.records_mismatch", "--json", tmp.file("r.json")}, env);
   EXPECT_EQ(json::parse(read_file(tmp.file("r.json")))["jobs"], static_cast<int>(std::thread::hardware_concurrency()));
 }
