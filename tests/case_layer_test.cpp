@@ -10,6 +10,7 @@
 #include "harness/reports/repro_source.h"
 #include "harness/spec/value.h"
 #include "process.h"
+#include "tests/paths.h"
 
 using nlohmann::json;
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "process.h"
+#include "tests/paths.h"
 
 using nlohmann::json;
 

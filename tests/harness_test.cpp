@@ -14,6 +14,7 @@
 
 #include "harness/results/junit.h"
 #include "process.h"
+#include "tests/paths.h"
 
 using nlohmann::json;
 

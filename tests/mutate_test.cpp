@@ -11,6 +11,7 @@
 
 #include "harness/reports/mutation.h"
 #include "process.h"
+#include "tests/paths.h"
 
 namespace {
 

@@ -10,6 +10,7 @@
 #include "harness/results/outcome.h"
 #include "harness/run/expectations.h"
 #include "process.h"
+#include "tests/paths.h"
 
 using nlohmann::json;
 

@@ -17,6 +17,7 @@
 #include "harness/reports/watch.h"
 #include "process.h"
 #include "watch/hazard_table.h"
+#include "tests/paths.h"
 
 namespace {
 

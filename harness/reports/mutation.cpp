@@ -1,4 +1,5 @@
 #include "harness/reports/mutation.h"
+#include "harness/reports/build_locations.h"
 
 #include <fnmatch.h>
 #include <unistd.h>
@@ -17,7 +18,7 @@ namespace ctxshare {
 
 std::string mutate_driver_dir(std::string* why) {
   const char* given = std::getenv("CTXSHARE_MUTATE_DRIVER_DIR");
-  const std::string dir = given != nullptr && *given != '\0' ? given : CTXSHARE_MUTATE_DRIVER_DIR;
+  const std::string dir = given != nullptr && *given != '\0' ? given : built_mutate_driver_dir();
   if (::access((dir + "/libcuda.so.1").c_str(), R_OK) != 0) {
     *why = "no mutating driver " + dir + "/libcuda.so.1 (build the ctxshare_mutate_driver target, or set CTXSHARE_MUTATE_DRIVER_DIR)";
     return "";

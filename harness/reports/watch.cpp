@@ -1,4 +1,5 @@
 #include "harness/reports/watch.h"
+#include "harness/reports/build_locations.h"
 
 #include <dirent.h>
 #include <fnmatch.h>
@@ -155,7 +156,7 @@ std::string watch_driver_dir(std::string* why) {
     candidates.push_back(given);
   else {
     candidates.push_back(self_dir() + "/watch-driver");
-    candidates.push_back(CTXSHARE_WATCH_DRIVER_DIR);
+    candidates.push_back(built_watch_driver_dir());
   }
   for (const auto& dir : candidates)
     if (is_file(dir + "/libcuda.so.1")) return real_path(dir);

@@ -4,6 +4,7 @@
 // that clocks and other load weigh on both alike. Runs from the scheduling side: the loop's processes
 // are the only ones that load the driver.
 #include "harness/reports/watch_bench.h"
+#include "harness/reports/build_locations.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -66,7 +67,7 @@ std::string launch_loop_program(std::string* why) {
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   const std::string beside = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string();
   for (const std::string& candidate : {beside.substr(0, beside.rfind('/')) + "/watch/watch_bench_launches",
-                                       std::string(CTXSHARE_WATCH_BENCH)})
+                                       std::string(built_watch_bench())})
     if (::access(candidate.c_str(), X_OK) == 0) return candidate;
   *why = "no launch loop program (watch/watch_bench_launches; build the watch_bench_launches target)";
   return "";
