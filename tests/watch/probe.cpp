@@ -71,6 +71,40 @@ CUipcMemHandle unhex(const std::string& text) {
   return h;
 }
 
+// An exporter exec'd afresh, as a peer is (its own watched process): SCENARIO ARG of this program,
+// talking through pipes; the handle it printed first.
+struct Exporter {
+  pid_t pid = -1;
+  int to = -1, from = -1;  // its standard input and output
+  CUipcMemHandle handle{};
+};
+bool start_exporter(const char* self, const char* scenario, const std::string& arg, Exporter* e) {
+  int to_child[2], from_child[2];
+  if (pipe(to_child) != 0 || pipe(from_child) != 0) return false;
+  e->pid = fork();
+  if (e->pid == 0) {
+    dup2(from_child[1], 1);
+    dup2(to_child[0], 0);
+    for (int fd : {from_child[0], from_child[1], to_child[0], to_child[1]}) close(fd);
+    execl(self, self, scenario, arg.c_str(), nullptr);
+    _exit(92);
+  }
+  close(from_child[1]);
+  close(to_child[0]);
+  e->to = to_child[1];
+  e->from = from_child[0];
+  char text[200] = {};
+  std::size_t got = 0;
+  for (ssize_t n; got < 128 && (n = read(e->from, text + got, 128 - got)) > 0;) got += static_cast<std::size_t>(n);
+  e->handle = unhex(std::string(text, got));
+  return true;
+}
+// Closes its input (the exporter's cue to exit) and waits for it.
+void end_exporter(Exporter& e) {
+  close(e.to);
+  waitpid(e.pid, nullptr, 0);
+}
+
 // A CUDA library's calls (tests/watch/fake_library.cpp, libcublas_watchprobe.so).
 extern "C" CUresult fakelib_retain(CUcontext* ctx, CUdevice d);
 extern "C" CUresult fakelib_release(CUdevice d);
@@ -305,35 +339,13 @@ int main(int argc, char** argv) {
     const std::string exporter = arg.substr(0, arg.find('.'));
     const std::string rest = arg.substr(arg.find('.') + 1);
     const std::string opener = rest.substr(0, rest.find('.')), when = rest.substr(rest.find('.') + 1);
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) return 91;
-    const pid_t child = fork();
-    if (child == 0) {  // exec'd afresh, as a peer is: its own watched process
-      dup2(from_child[1], 1);
-      dup2(to_child[0], 0);
-      close(from_child[0]);
-      close(from_child[1]);
-      close(to_child[0]);
-      close(to_child[1]);
-      execl(argv[0], argv[0], "ipc_exporter_waits", exporter.c_str(), nullptr);
-      _exit(92);
-    }
-    close(from_child[1]);
-    close(to_child[0]);
-    char text[200] = {};
-    std::size_t got = 0;
-    for (ssize_t n; got < 128 && (n = read(from_child[0], text + got, 128 - got)) > 0;) got += static_cast<std::size_t>(n);
-    if (when == "after_exit") {
-      close(to_child[1]);
-      waitpid(child, nullptr, 0);
-    }
+    Exporter e;
+    if (!start_exporter(argv[0], "ipc_exporter_waits", exporter, &e)) return 91;
+    if (when == "after_exit") end_exporter(e);
     runtime_initializes();
     CUdeviceptr opened = 0;
-    std::printf("open: %d\n", open_memory(opener == "runtime", &opened, unhex(std::string(text, got))));
-    if (when != "after_exit") {
-      close(to_child[1]);
-      waitpid(child, nullptr, 0);
-    }
+    std::printf("open: %d\n", open_memory(opener == "runtime", &opened, e.handle));
+    if (when != "after_exit") end_exporter(e);
     return 0;
   }
   if (scenario == "ipc_exporter_waits") {  // the exporter: prints its handle, exits when its input closes
@@ -353,31 +365,17 @@ int main(int argc, char** argv) {
     // arg: <created_context | runtime: the exporter's memory, ended by cuCtxDestroy or the runtime's
     // reset>.<close_after | close_before: the importer's close against that end>
     const std::string exporter = arg.substr(0, arg.find('.')), when = arg.substr(arg.find('.') + 1);
-    int to_child[2], from_child[2];
-    if (pipe(to_child) != 0 || pipe(from_child) != 0) return 91;
-    const pid_t child = fork();
-    if (child == 0) {  // exec'd afresh, as a peer is: its own watched process
-      dup2(from_child[1], 1);
-      dup2(to_child[0], 0);
-      for (int fd : {from_child[0], from_child[1], to_child[0], to_child[1]}) close(fd);
-      execl(argv[0], argv[0], "ipc_exporter_ends_on_request", exporter.c_str(), nullptr);
-      _exit(92);
-    }
-    close(from_child[1]);
-    close(to_child[0]);
-    char text[200] = {};
-    std::size_t got = 0;
-    for (ssize_t n; got < 128 && (n = read(from_child[0], text + got, 128 - got)) > 0;) got += static_cast<std::size_t>(n);
+    Exporter e;
+    if (!start_exporter(argv[0], "ipc_exporter_ends_on_request", exporter, &e)) return 91;
     runtime_initializes();
     CUdeviceptr opened = 0;
-    std::printf("open: %d\n", open_memory(true, &opened, unhex(std::string(text, got))));
+    std::printf("open: %d\n", open_memory(true, &opened, e.handle));
     using Close = CUresult (*)(CUdeviceptr);
     if (when == "close_before") std::printf("close: %d\n", runtime_entry<Close>("cuIpcCloseMemHandle")(opened));
     char ack = 0;
-    if (write(to_child[1], "e", 1) != 1 || read(from_child[0], &ack, 1) != 1) return 93;  // the exporter ended it
+    if (write(e.to, "e", 1) != 1 || read(e.from, &ack, 1) != 1) return 93;  // the exporter ended it
     if (when == "close_after") std::printf("close: %d\n", runtime_entry<Close>("cuIpcCloseMemHandle")(opened));
-    close(to_child[1]);
-    waitpid(child, nullptr, 0);
+    end_exporter(e);
     return 0;
   }
   if (scenario == "ipc_exporter_ends_on_request") {  // prints its handle; ends the memory on 'e', says so, exits at EOF
