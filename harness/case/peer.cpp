@@ -209,7 +209,8 @@ Peer::Peer(Case& h, std::string name, std::string input, Options options) : h_(h
   constexpr std::size_t kMaxEnvironmentString = 32 * 4096;
   if (env.back().size() + 1 > kMaxEnvironmentString)
     throw std::logic_error("peer '" + name_ + "': an input of " + std::to_string(input.size()) +
-                           " bytes does not fit one environment string (" + std::to_string(kMaxEnvironmentString / 2 - 64) +
+                           " bytes does not fit one environment string (" +
+                           std::to_string((kMaxEnvironmentString - 2 - std::strlen(kPeerInputVariable)) / 2) +
                            " bytes at most, hex-encoded)");
   std::vector<char*> argv, envp;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
