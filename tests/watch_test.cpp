@@ -144,6 +144,11 @@ TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
             std::vector<std::string>{runtime_call + "before_the_runtime_starts.cudaFree"});
   EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_free.after"}).reports, "call_during_exit"),
             std::vector<std::string>{runtime_call + "after_the_runtime_starts.cudaFree"});
+  // cudaGetDevice makes one driver call, cuCtxGetDevice, passed straight through until exit begins.
+  EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_get_device.before"}).reports, "call_during_exit"),
+            std::vector<std::string>{runtime_call + "before_the_runtime_starts.cudaGetDevice"});
+  EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_get_device.after"}).reports, "call_during_exit"),
+            std::vector<std::string>{runtime_call + "after_the_runtime_starts.cudaGetDevice"});
   // exit called, rather than main's return
   const Watched exited = watch({"exit_calls", "exit_call"});
   EXPECT_EQ(exited.ran.out, "free at exit: 0\n");

@@ -365,6 +365,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaEventDestroy"},
     {"call_after_runtime_teardown", "runtime:cuMemFree*", "error",
      "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaFree"},
+    {"call_after_runtime_teardown", "runtime:cuCtxGetDevice*", "error",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaGetDevice"},
     {"call_after_runtime_teardown", "program:cuDevicePrimaryCtxRelease*", "error",
      "teardown.driver_component_releases_from_an_exit_handler.before_the_runtime_starts.cuDevicePrimaryCtxRelease"},
     {"call_after_runtime_teardown", "program:cuMemFree*", "error",
@@ -404,6 +406,11 @@ inline constexpr HazardRow kHazardTable[] = {
      "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaDeviceSynchronize"},
     {"call_during_exit", "runtime:cuCtxSynchronize*/registered_after_the_runtime", "warning",
      "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaDeviceSynchronize"},
+    // cudaGetDevice: its cuCtxGetDevice is watched only once exit began.
+    {"call_during_exit", "runtime:cuCtxGetDevice*/registered_before_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.before_the_runtime_starts.cudaGetDevice"},
+    {"call_during_exit", "runtime:cuCtxGetDevice*/registered_after_the_runtime", "warning",
+     "teardown.runtime_call_from_an_exit_handler.after_the_runtime_starts.cudaGetDevice"},
     // The two differ only in where the runtime's first call is, which makes no different driver call.
     {"call_during_exit", "runtime:cuEventDestroy*/thread_local_destructor", "warning",
      "teardown.main_thread_thread_local_destroys_its_event_at_exit.the_body_before_the_thread_local", "",

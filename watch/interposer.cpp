@@ -237,6 +237,7 @@ std::string find_real_driver() {
   X(cuIpcOpenEventHandle, (CUevent * e, IpcHandle h), (e, h))                                            \
   X(cuIpcCloseMemHandle, (CUdeviceptr p), (p))                                                           \
   X(cuCtxGetCurrent, (CUcontext * ctx), (ctx))                                                           \
+  X(cuCtxGetDevice, (CUdevice * dev), (dev))                                                             \
   X(cuModuleLoadData, (CUmodule * m, const void* image), (m, image))                                     \
   X(cuLibraryLoadData,                                                                                   \
     (void** library, const void* code, void* jit_options, void** jit_values, unsigned jit_count,         \
@@ -254,7 +255,9 @@ std::string find_real_driver() {
 
 // Watched only where cuGetProcAddress hands them out: not every toolkit's stub exports them (CUDA 13's
 // cuCtxSynchronize_v2), so the exported symbol, where there is one, is a trampoline.
-#define CTXSHARE_WATCHED_BY_ADDRESS(X) X(cuCtxSynchronize_v2, (CUcontext ctx), (ctx))
+#define CTXSHARE_WATCHED_BY_ADDRESS(X)   \
+  X(cuCtxSynchronize_v2, (CUcontext ctx), (ctx)) \
+  X(cuCtxGetDevice_v2, (CUdevice * dev, CUcontext ctx), (dev, ctx))
 
 #define CTXSHARE_REAL_POINTER(name, params, args) CUresult(*real_##name) params = nullptr;
 CTXSHARE_WATCHED(CTXSHARE_REAL_POINTER)
@@ -1154,6 +1157,35 @@ WRAPPER w_cuCtxGetCurrent(CUcontext* ctx) {
   }
   return real_cuCtxGetCurrent(ctx);
 }
+// Passed straight through (the runtime asks it on most calls), but where any call is a hazard by itself:
+// during exit, after the runtime's teardown, in a forked child. cudaGetDevice makes no other driver
+// call, so a runtime call from an exit handler that only asks the device is seen through it alone.
+bool any_call_is_checked() {
+  return g_forked_child || model().runtime_torn_down.load(std::memory_order_relaxed) ||
+         (g_exit != nullptr && __atomic_load_n(&g_exit->exiting, __ATOMIC_RELAXED));
+}
+WRAPPER w_cuCtxGetDevice(CUdevice* dev) {
+  if (__builtin_expect(!any_call_is_checked(), true)) return real_cuCtxGetDevice(dev);
+  WATCH_BEGIN(cuCtxGetDevice);
+  {
+    std::lock_guard lock(model().mutex);
+    check_forked(c);
+  }
+  const CUresult r = real_cuCtxGetDevice(dev);
+  end_call(c, r);
+  return r;
+}
+WRAPPER w_cuCtxGetDevice_v2(CUdevice* dev, CUcontext ctx) {
+  if (__builtin_expect(!any_call_is_checked(), true)) return real_cuCtxGetDevice_v2(dev, ctx);
+  WATCH_BEGIN(cuCtxGetDevice_v2);
+  {
+    std::lock_guard lock(model().mutex);
+    check_forked(c);
+  }
+  const CUresult r = real_cuCtxGetDevice_v2(dev, ctx);
+  end_call(c, r);
+  return r;
+}
 WRAPPER w_cuCtxSynchronize() {
   WATCH_BEGIN(cuCtxSynchronize);
   const CUresult r = real_cuCtxSynchronize();
@@ -1912,6 +1944,7 @@ constexpr Versioned kVersions[] = {
     {"cuIpcOpenMemHandle", 11000, "cuIpcOpenMemHandle_v2"}, {"cuIpcGetEventHandle", 4010, "cuIpcGetEventHandle"},
     {"cuIpcOpenEventHandle", 4010, "cuIpcOpenEventHandle"}, {"cuIpcCloseMemHandle", 4010, "cuIpcCloseMemHandle"},
     {"cuCtxGetCurrent", 4000, "cuCtxGetCurrent"},
+    {"cuCtxGetDevice", 2000, "cuCtxGetDevice"}, {"cuCtxGetDevice", 13000, "cuCtxGetDevice_v2"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuLibraryLoadData", 12000, "cuLibraryLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
     {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},

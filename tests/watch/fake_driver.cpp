@@ -194,6 +194,14 @@ FAKE cuStreamWaitEvent(Handle s, Handle e, unsigned) {
   return r != kSuccess ? r : object_call(e);
 }
 FAKE cuCtxSynchronize() { return current() == nullptr ? kInvalidContext : kSuccess; }
+FAKE cuCtxGetDevice_v2(CUdevice* dev, Handle ctx) {
+  if (ctx == nullptr) ctx = current();
+  if (ctx == nullptr) return kInvalidContext;
+  std::lock_guard lock(g_mutex);
+  const auto it = g_contexts.find(ctx);
+  return it == g_contexts.end() || !it->second.alive ? kContextDestroyed : (*dev = it->second.device, kSuccess);
+}
+FAKE cuCtxGetDevice(CUdevice* dev) { return cuCtxGetDevice_v2(dev, nullptr); }
 FAKE cuCtxDetach(Handle ctx) { return cuCtxDestroy_v2(ctx); }
 // A library's kernel, and its function in the current context.
 FAKE cuLibraryGetKernel(Handle* k, Handle, const char*) { return *k = next_handle(), kSuccess; }
@@ -317,6 +325,7 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuMemFreeHost", reinterpret_cast<void*>(&cuMemFreeHost)},
       {"cuStreamWaitEvent", reinterpret_cast<void*>(&cuStreamWaitEvent)},
       {"cuCtxSynchronize", reinterpret_cast<void*>(&cuCtxSynchronize)},
+      {"cuCtxGetDevice", reinterpret_cast<void*>(&cuCtxGetDevice_v2)},  // the probe asks at 13000
       {"cuCtxDetach", reinterpret_cast<void*>(&cuCtxDetach)},
       {"cuLibraryGetKernel", reinterpret_cast<void*>(&cuLibraryGetKernel)},
       {"cuKernelGetFunction", reinterpret_cast<void*>(&cuKernelGetFunction)},

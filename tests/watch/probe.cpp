@@ -125,6 +125,11 @@ CUevent g_thread_local_event = nullptr;
 void runtime_frees_at_exit() {
   std::printf("free at exit: %d\n", runtime_entry<CUresult (*)(CUdeviceptr)>("cuMemFree")(g_runtime_memory));
 }
+// cudaGetDevice: the runtime's cuCtxGetDevice (CUDA 13's, with a context argument) and nothing else.
+void runtime_asks_the_device_at_exit() {
+  CUdevice dev = -1;
+  std::printf("device at exit: %d\n", runtime_entry<CUresult (*)(CUdevice*, CUcontext)>("cuCtxGetDevice")(&dev, nullptr));
+}
 void program_destroys_at_exit() { std::printf("destroy at exit: %d\n", cuCtxDestroy(g_created)); }
 // The runtime's own teardown, registered before main (as a static runtime's is): it frees what it
 // holds and releases the primary; scenario exit_calls teardowns_only arms it.
@@ -486,11 +491,13 @@ int main(int argc, char** argv) {
   }
   if (scenario == "exit_calls") {  // arg: what exit releases, <what>.<registered before|after the runtime's first call>
     if (arg == "runtime_free.before") std::atexit(runtime_frees_at_exit);
+    if (arg == "runtime_get_device.before") std::atexit(runtime_asks_the_device_at_exit);
     if (arg == "program_destroy.before") std::atexit(program_destroys_at_exit);
     if (arg == "program_destroy.before" || arg == "program_destroy.after") cuCtxCreate_v4(&g_created, nullptr, 0, 0);
     runtime_initializes();
     runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&g_runtime_memory, 256);
     if (arg == "runtime_free.after") std::atexit(runtime_frees_at_exit);
+    if (arg == "runtime_get_device.after") std::atexit(runtime_asks_the_device_at_exit);
     if (arg == "program_destroy.after") std::atexit(program_destroys_at_exit);
     if (arg == "thread_local") {
       thread_local ThreadLocalEvent holder;
