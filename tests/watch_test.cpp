@@ -137,6 +137,31 @@ TEST(Watch, AStreamOfAResetPrimaryIsNamedByItsMakerItsUserAndTheReinitialization
                 "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cudaStreamQuery.before_reinitialization"});
 }
 
+// The program made the primary active, the runtime came second onto it, and the program let go: the
+// runtime's objects live on its own retain alone, named by the use and by how the runtime came.
+TEST(Watch, RuntimeObjectsOfAPrimaryItsFirstRetainerReleasedAreNamed) {
+  const std::string started = "primary_refcount.runtime_starts_on_a_retained_primary_then_the_component_releases.";
+  const std::string stale = "stale_objects.";
+  EXPECT_EQ(case_ids(watch({"runtime_came_second", "push.runtime_copy"}).reports, "primary_kept_alive_only_by_the_runtime"),
+            std::vector<std::string>{started + "cudaInitDevice"});
+  const Watched set = watch({"runtime_came_second", "set.runtime_copy"});
+  EXPECT_EQ(case_ids(set.reports, "primary_kept_alive_only_by_the_runtime"), std::vector<std::string>{started + "cudaSetDevice"});
+  EXPECT_EQ(set.reports["hazards"][0]["indistinguishable"], nlohmann::json::array({started + "cudaMalloc"}));
+  EXPECT_EQ(case_ids(watch({"runtime_came_second", "found_current.runtime_stream_destroy"}).reports,
+                     "primary_kept_alive_only_by_the_runtime"),
+            std::vector<std::string>{stale + "stream_destroyed_after_its_context_ended.runtime.cuDevicePrimaryCtxRelease"});
+  EXPECT_EQ(case_ids(watch({"runtime_came_second", "found_current.program_stream_sync"}).reports,
+                     "primary_kept_alive_only_by_the_runtime"),
+            std::vector<std::string>{stale + "stream_synchronized_by_the_other_api_after_its_context_ended.runtime.cuDevicePrimaryCtxRelease"});
+  // The program keeping its retain, or the runtime having come first: nothing.
+  const Watched kept = watch({"runtime_came_second", "set.kept"});
+  EXPECT_EQ(kept.ran.out, "copy: 0\n");
+  EXPECT_TRUE(kept.reports["hazards"].empty()) << kept.reports.dump(2);
+  const Watched first = watch({"runtime_came_first"});
+  EXPECT_EQ(first.ran.out, "query: 0\n");
+  EXPECT_TRUE(first.reports["hazards"].empty()) << first.reports.dump(2);
+}
+
 // The preloaded exit marker says when exit began and which handler runs: the call is named by it.
 TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
   const std::string runtime_call = "teardown.runtime_call_from_an_exit_handler.";
@@ -171,8 +196,12 @@ TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
 }
 
 TEST(Watch, StreamWaitEventPinnedHostMemoryAndDetach) {
-  EXPECT_EQ(case_ids(watch({"stale_event_wait", "cuCtxDestroy"}).reports, "object_of_destroyed_context"),
+  const Watched destroyed = watch({"stale_event_wait", "cuCtxDestroy"});
+  EXPECT_EQ(case_ids(destroyed.reports, "object_of_destroyed_context"),
             std::vector<std::string>{"stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cuStreamWaitEvent_on_a_live_stream"});
+  // At the destroy: the runtime's event left in it (named by the case whose use may never reach the driver).
+  EXPECT_EQ(case_ids(destroyed.reports, "runtime_objects_left_in_an_ended_context"),
+            std::vector<std::string>{"stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cudaEventRecord"});
   EXPECT_EQ(case_ids(watch({"stale_event_wait", "reset"}).reports, "object_of_reset_primary"),
             std::vector<std::string>{"stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cuStreamWaitEvent_on_a_live_stream"});
   EXPECT_EQ(case_ids(watch({"pinned_after_reset", "runtime"}).reports, "object_of_reset_primary"),

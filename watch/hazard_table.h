@@ -85,6 +85,10 @@ inline constexpr HazardText kHazardTexts[] = {
     {"ipc_memory_freed_before_the_importer_closed",
      "an interprocess memory mapping was closed after the exporting process had freed the allocation, or destroyed or "
      "reset its context (freeing exported memory before the importer closes it is undefined)"},
+    {"primary_kept_alive_only_by_the_runtime",
+     "an object the runtime made in a primary context was used after the component whose retain made that primary "
+     "active (the runtime came second, onto it) released its last retain: only the runtime's own retain kept the "
+     "context alive, and the documentation does not say the runtime takes one"},
     {"call_during_exit",
      "a driver call that uses a context or its objects after the process's exit began (main returned or exit was "
      "called): from an exit handler, a static destructor or a main-thread thread_local destructor, whose order against "
@@ -98,6 +102,7 @@ inline constexpr HazardText kHazardTexts[] = {
 //   object_of_reset_primary             <maker>/<use>/<before|after>_reinitialization/<what ended it: the
 //                                       reset or the release to zero, component:function>
 //   stream_of_another_context           <use>[/after_runtime_switch: the runtime had replaced a created context]
+//   primary_kept_alive_only_by_the_runtime <use>/<push | set | found_current: how the runtime came to the primary>
 //   call_after_runtime_teardown, no_current_context, event_recorded_...: <use>
 //   ipc_handle_opened_in_its_exporting_process   <open>/<export>
 //   ipc_handle_opened_through_the_other_api      <export>/<open>/<primary | created_context: the exporter's current context>
@@ -442,6 +447,10 @@ inline constexpr HazardRow kHazardTable[] = {
      "lifecycle.runtime_object_used_after_cuCtxDestroy_of_its_context.cudaStreamQuery_then_cudaEventQuery"},
     {"runtime_objects_left_in_an_ended_context", "*:cuCtxDestroy*/stream", "warning",
      "stale_objects.stream_destroyed_after_its_context_ended.runtime.cuCtxDestroy"},
+    // The runtime's cudaEventRecord of such an event crashed inside the runtime on some H100 runs, before
+    // any driver call; its other uses reach the driver and are named there.
+    {"runtime_objects_left_in_an_ended_context", "*:cuCtxDestroy*/event", "warning",
+     "stale_objects.runtime_event_used_after_its_context_ended.cuCtxDestroy.cudaEventRecord"},
     {"runtime_objects_left_in_an_ended_context", "runtime:cuDevicePrimaryCtxReset*/stream+event", "warning",
      "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaStreamDestroy", "",
      "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaEventDestroy"},
@@ -557,6 +566,19 @@ inline constexpr HazardRow kHazardTable[] = {
     {"ipc_memory_freed_before_the_importer_closed", "*:cuIpcCloseMemHandle/runtime:cuDevicePrimaryCtxReset*", "error",
      "interprocess.mapping_in_a_peer_after_the_exporter_resets.cudaDeviceReset"},
     {"ipc_memory_freed_before_the_importer_closed", "*", "error", ""},
+    // The runtime came to a primary another component had made active, and that component let go: the
+    // runtime's cudaInitDevice pushes it, its cudaSetDevice and first cudaMalloc set it (the same calls), or
+    // the program had made it current.
+    {"primary_kept_alive_only_by_the_runtime", "runtime:cuMemcpyDtoH*/push", "warning",
+     "primary_refcount.runtime_starts_on_a_retained_primary_then_the_component_releases.cudaInitDevice"},
+    {"primary_kept_alive_only_by_the_runtime", "runtime:cuMemcpyDtoH*/set", "warning",
+     "primary_refcount.runtime_starts_on_a_retained_primary_then_the_component_releases.cudaSetDevice", "",
+     "primary_refcount.runtime_starts_on_a_retained_primary_then_the_component_releases.cudaMalloc"},
+    {"primary_kept_alive_only_by_the_runtime", "runtime:cuStreamDestroy*/found_current", "warning",
+     "stale_objects.stream_destroyed_after_its_context_ended.runtime.cuDevicePrimaryCtxRelease"},
+    {"primary_kept_alive_only_by_the_runtime", "program:cuStreamSynchronize/found_current", "warning",
+     "stale_objects.stream_synchronized_by_the_other_api_after_its_context_ended.runtime.cuDevicePrimaryCtxRelease"},
+    {"primary_kept_alive_only_by_the_runtime", "*", "warning", ""},
     {"cuda_used_in_forked_child", "runtime", "error",
      "fork.child_of_a_runtime_initialized_parent"},
     {"cuda_used_in_forked_child", "program", "error",

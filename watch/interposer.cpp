@@ -334,6 +334,11 @@ struct Primary {
   std::set<std::string> ever_retained;  // components that retained it at least once
   std::map<std::string, std::string> lost_to_reset;  // component -> the reset that dropped its retains, until it retains again
   std::string last_ended_by;  // the last reset or release to zero ("runtime:cuDevicePrimaryCtxReset")
+  // Since it last became active: the component whose retain did it; the process's runtime (its
+  // component) and how it came to the primary before its first retain ("push": cudaInitDevice's
+  // cuCtxPushCurrent, "set": cuCtxSetCurrent, "found_current": neither, it was current already); and
+  // the release by which that first component let go of its last retain while the runtime held one.
+  std::string first_retainer, runtime, runtime_came_by, released_under_the_runtime;
   int total() const {
     int n = 0;
     for (const auto& [who, count] : retains) n += count;
@@ -571,10 +576,12 @@ Object object_here(const Call& c) {
 }
 
 // A use of an object: is its context still the one it was made in?
+void check_kept_only_by_the_runtime(const Call& c, const Object* o, const char* kind);
+
 void check_object(const Call& c, const Object* o, const char* kind) {
   if (o == nullptr || o->ctx == nullptr) return;
   ContextRecord& r = record_of(o->ctx);
-  if (r.generation == o->generation) return;
+  if (r.generation == o->generation) return check_kept_only_by_the_runtime(c, o, kind);
   const char ending = o->generation < r.endings.size() ? r.endings[o->generation] : 'd';
   const std::string ender = o->generation < r.enders.size() ? r.enders[o->generation] : "?";
   const std::string use = c.label();
@@ -597,6 +604,25 @@ void check_object(const Call& c, const Object* o, const char* kind) {
     report(c, "object_of_reset_primary", o->made_by + "/" + use + "/" + when + "/" + ender + library_suffix(c),
            std::string(kind) + " made by " + o->made_by + " in primary context " + pointer_text(o->ctx) +
                ", reset since (" + (r.alive ? "re-initialized" : "not re-initialized") + "), used by " + use);
+  }
+}
+
+// An object the process's runtime made in a primary context, used after the component that made the
+// primary active (the runtime came second, onto it) released its last retain: only the runtime's own
+// retain keeps the context alive, which the documentation does not promise (primary_refcount's
+// runtime_starts_on_a_retained_primary_then_the_component_releases). Keyed "<use>/<how the runtime came
+// to the primary>". Called with the model locked.
+void check_kept_only_by_the_runtime(const Call& c, const Object* o, const char* kind) {
+  if (o->library != nullptr || o->made_by.rfind("runtime:", 0) != 0) return;
+  if (g_exit != nullptr && __atomic_load_n(&g_exit->exiting, __ATOMIC_RELAXED)) return;  // call_during_exit's domain
+  for (const auto& [dev, p] : model().primaries) {
+    if (p.ctx != o->ctx || p.released_under_the_runtime.empty()) continue;
+    report(c, "primary_kept_alive_only_by_the_runtime", c.label() + "/" + p.runtime_came_by,
+           std::string(kind) + " made by " + o->made_by + " in device " + std::to_string(dev) + "'s primary context " +
+               pointer_text(o->ctx) + ", used by " + c.label() + " after " + p.first_retainer +
+               ", whose retain made the primary active, let it go (" + p.released_under_the_runtime +
+               "): only the runtime's own retain keeps it");
+    return;
   }
 }
 
@@ -884,6 +910,8 @@ CUresult do_release(const Call& c, CUdevice dev, CUresult (*real)(CUdevice)) {
   // The process's runtime lets go of its last retain only in its teardown at exit (cudaDeviceReset
   // resets); a library's runtime instance lets go of its own when the library is done with it.
   if (c.origin == Origin::runtime && mine == 1 && library_of(c.caller).empty()) m.runtime_torn_down = true;
+  if (mine == 1 && me == p.first_retainer && !p.runtime.empty() && me != p.runtime && p.retains[p.runtime] > 0)
+    p.released_under_the_runtime = c.label();
   if (mine > 0) --p.retains[me];
   else  // the driver's one count went down: another component's reference is gone
     for (auto& [who, count] : p.retains)
@@ -1244,6 +1272,17 @@ WRAPPER w_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
   if (r != kSuccess || ctx == nullptr) return r;
   Primary& p = model().primaries[dev];
   p.ctx = *ctx;
+  if (p.total() == 0) p.first_retainer = me, p.runtime.clear(), p.runtime_came_by.clear(), p.released_under_the_runtime.clear();
+  if (c.origin == Origin::runtime && library_of(c.caller).empty() && p.runtime.empty()) {
+    // The runtime's watched call before this retain, on this thread, says how it came to the primary.
+    const ThreadState& t = *c.thread;
+    const Entry& before = t.ring[(t.calls - 2) % t.ring.size()];
+    const bool own = t.calls >= 2 && before.origin == Origin::runtime;
+    p.runtime = me;
+    p.runtime_came_by = own && std::strncmp(before.function, "cuCtxPushCurrent", 16) == 0 ? "push"
+                        : own && std::strcmp(before.function, "cuCtxSetCurrent") == 0    ? "set"
+                                                                                         : "found_current";
+  }
   ++p.retains[me];
   p.ever_retained.insert(me);
   p.lost_to_reset.erase(me);

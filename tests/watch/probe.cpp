@@ -484,6 +484,41 @@ int main(int argc, char** argv) {
     std::printf("child: %d\n", child);
     return 0;
   }
+  if (scenario == "runtime_came_second") {  // arg: <how the runtime came: push|set|found_current>.<use>
+    const std::string how = arg.substr(0, arg.find('.')), use = arg.substr(arg.find('.') + 1);
+    CUcontext primary = nullptr;
+    cuDevicePrimaryCtxRetain(&primary, 0);  // the program makes the primary active
+    if (how == "found_current") cuCtxSetCurrent(primary);
+    if (how == "push") runtime_entry<CUresult (*)(CUcontext)>("cuCtxPushCurrent")(primary);  // cudaInitDevice
+    if (how == "set") rt_set_current(primary);  // cudaSetDevice, or the first cudaMalloc
+    CUcontext mine = nullptr;
+    rt_retain(&mine, 0);
+    if (how == "push") {  // and the next runtime call (cudaMalloc) makes it current
+      runtime_entry<CUresult (*)(CUcontext*)>("cuCtxPopCurrent")(&mine);
+      rt_set_current(primary);
+    }
+    CUdeviceptr p = 0;
+    runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&p, 256);
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    if (use != "kept") cuDevicePrimaryCtxRelease(0);  // the program's only retain
+    char word[4];
+    if (use == "runtime_copy" || use == "kept")
+      std::printf("copy: %d\n", runtime_entry<CUresult (*)(void*, CUdeviceptr, std::size_t)>("cuMemcpyDtoH")(word, p, 4));
+    if (use == "runtime_stream_destroy") std::printf("destroy: %d\n", rt_stream_destroy(stream));
+    if (use == "program_stream_sync") std::printf("sync: %d\n", cuStreamSynchronize(stream));
+    return 0;
+  }
+  if (scenario == "runtime_came_first") {  // the runtime made the primary active; a component retains and releases
+    runtime_initializes();
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    CUcontext primary = nullptr;
+    cuDevicePrimaryCtxRetain(&primary, 0);
+    cuDevicePrimaryCtxRelease(0);
+    std::printf("query: %d\n", rt_stream_query(stream));
+    return 0;
+  }
   if (scenario == "repeated") {  // the same site three times: one report
     runtime_initializes();
     for (int i = 0; i < 3; ++i) cuDevicePrimaryCtxRelease(0);
