@@ -265,6 +265,11 @@ TEST(Watch, CodeLoadedBesideAnotherThreadsRunningKernel) {
     EXPECT_EQ(case_ids(attributes.reports, "module_loaded_beside_a_running_kernel"),
               (std::vector<std::string>{mode + "first_launch_of_a_kernel", mode + "cudaFuncGetAttributes_of_a_kernel"}))
         << attributes.reports.dump(2);
+    // CUDA 13's: the load, then cuKernelGetFunction, then the attributes through cuKernelGetAttribute.
+    const Watched kernel_attributes = watch({"load_beside_a_running_kernel", "runtime_library_kernel_attributes"}, {}, env);
+    EXPECT_EQ(case_ids(kernel_attributes.reports, "module_loaded_beside_a_running_kernel"),
+              (std::vector<std::string>{mode + "first_launch_of_a_kernel", mode + "cudaFuncGetAttributes_of_a_kernel"}))
+        << kernel_attributes.reports.dump(2);
   }
   for (const char* clean : {"after_it_ended", "same_thread"}) {
     const Watched w = watch({"load_beside_a_running_kernel", clean});

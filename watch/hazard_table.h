@@ -505,10 +505,13 @@ inline constexpr HazardRow kHazardTable[] = {
     {"kernel_handle_of_the_other_kind", "*", "error",
      ""},
     // The runtime's lazy load may come through cuKernelGetFunction (a CUfunction of the current context)
-    // before the launch or the attribute query: not told apart there.
+    // before the launch or the attribute query: not told apart there. CUDA 13's cudaFuncGetAttributes
+    // asks through cuKernelGetAttribute (on the H100 run), its launches through cuLaunchKernel.
     {"module_loaded_beside_a_running_kernel", "runtime:cuLaunchKernel/lazy", "warning",
      "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuFuncGetAttribute/lazy", "warning",
+     "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetAttribute/lazy", "warning",
      "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/lazy", "warning",
      "module_loading.lazy_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",
@@ -521,6 +524,8 @@ inline constexpr HazardRow kHazardTable[] = {
     {"module_loaded_beside_a_running_kernel", "runtime:cuLaunchKernel/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuFuncGetAttribute/eager", "warning",
+     "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
+    {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetAttribute/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaFuncGetAttributes_of_a_kernel"},
     {"module_loaded_beside_a_running_kernel", "runtime:cuKernelGetFunction/eager", "warning",
      "module_loading.eager_loading_runtime_call_beside_a_running_kernel.first_launch_of_a_kernel", "",

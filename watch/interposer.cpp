@@ -248,6 +248,7 @@ std::string find_real_driver() {
   X(cuLibraryGetKernel, (void** k, void* library, const char* name), (k, library, name))                 \
   X(cuKernelGetFunction, (CUfunction * f, void* k), (f, k))                                              \
   X(cuFuncGetAttribute, (int* value, int attribute, CUfunction f), (value, attribute, f))                \
+  X(cuKernelGetAttribute, (int* value, int attribute, void* k, CUdevice dev), (value, attribute, k, dev))  \
   X(cuLaunchKernel,                                                                                      \
     (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,         \
      unsigned shared, CUstream s, void** params, void** extra),                                          \
@@ -1675,7 +1676,8 @@ constexpr std::int64_t kStillRunningNs = 250'000'000;
 void name_the_call_a_load_served(const Call& c) {
   ThreadState& t = *c.thread;
   if (t.beside_pending.empty() || c.origin != Origin::runtime ||
-      (std::strcmp(c.function, "cuLaunchKernel") != 0 && std::strcmp(c.function, "cuFuncGetAttribute") != 0))
+      (std::strcmp(c.function, "cuLaunchKernel") != 0 && std::strcmp(c.function, "cuFuncGetAttribute") != 0 &&
+       std::strcmp(c.function, "cuKernelGetAttribute") != 0))
     return;
   const std::string pending = std::exchange(t.beside_pending, std::string());
   const std::size_t bar = pending.find('|'), second = pending.find('|', bar + 1);
@@ -1823,6 +1825,17 @@ WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
   check_handle_kind(c, f, false);
   check_code_loaded_beside_a_running_kernel(c, f);
   const CUresult r = real_cuFuncGetAttribute(value, attribute, f);
+  end_call(c, r);
+  return r;
+}
+// CUDA 13's cudaFuncGetAttributes asks its kernel's attributes here (after cuKernelGetFunction): watched
+// only as the call a load reported beside a running kernel served, passed straight through otherwise.
+WRAPPER w_cuKernelGetAttribute(int* value, int attribute, void* k, CUdevice dev) {
+  if (__builtin_expect(this_thread().beside_pending.empty() && !any_call_is_checked(), true))
+    return real_cuKernelGetAttribute(value, attribute, k, dev);
+  WATCH_BEGIN(cuKernelGetAttribute);
+  name_the_call_a_load_served(c);
+  const CUresult r = real_cuKernelGetAttribute(value, attribute, k, dev);
   end_call(c, r);
   return r;
 }
@@ -1986,7 +1999,7 @@ constexpr Versioned kVersions[] = {
     {"cuCtxGetDevice", 2000, "cuCtxGetDevice"}, {"cuCtxGetDevice", 13000, "cuCtxGetDevice_v2"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuLibraryLoadData", 12000, "cuLibraryLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
-    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
+    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetAttribute", 12000, "cuKernelGetAttribute"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
     {"cuFuncGetAttribute", 2020, "cuFuncGetAttribute"},
 };
 

@@ -585,7 +585,8 @@ int main(int argc, char** argv) {
   }
   if (scenario == "load_beside_a_running_kernel") {
     // arg: runtime_first_launch, runtime_attributes, module, library, runtime_library_launch,
-    // runtime_library_attributes (on a second thread while the first's kernel spins), after_it_ended
+    // runtime_library_attributes, runtime_library_kernel_attributes (on a second thread while the first's
+    // kernel spins), after_it_ended
     // (the same, once it ended) or same_thread.
     using Launch = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
                                 void**, void**);
@@ -620,7 +621,7 @@ int main(int argc, char** argv) {
         function = reinterpret_cast<CUfunction>(kernel);
       }
       // The runtime's lazy load of its own library for a first launch or cudaFuncGetAttributes.
-      if (arg == "runtime_library_launch" || arg == "runtime_library_attributes") {
+      if (arg == "runtime_library_launch" || arg == "runtime_library_attributes" || arg == "runtime_library_kernel_attributes") {
         using LoadData = CUresult (*)(CUlibrary*, const void*, CUjit_option*, void**, unsigned, CUlibraryOption*, void**, unsigned);
         CUlibrary library = nullptr;
         runtime_entry<LoadData>("cuLibraryLoadData")(&library, "image", nullptr, nullptr, 0, nullptr, nullptr, 0);
@@ -629,7 +630,12 @@ int main(int argc, char** argv) {
         const auto served = reinterpret_cast<CUfunction>(kernel);
         if (arg == "runtime_library_launch")
           runtime_entry<Launch>("cuLaunchKernel")(served, 1, 1, 1, 1, 1, 1, 0, other, nullptr, nullptr);
-        else
+        else if (arg == "runtime_library_kernel_attributes") {  // CUDA 13's cudaFuncGetAttributes, on the H100
+          CUfunction in_context = nullptr;
+          runtime_entry<CUresult (*)(CUfunction*, CUkernel)>("cuKernelGetFunction")(&in_context, kernel);
+          runtime_entry<CUresult (*)(int*, CUfunction_attribute, CUkernel, CUdevice)>("cuKernelGetAttribute")(
+              &registers, CU_FUNC_ATTRIBUTE_NUM_REGS, kernel, 0);
+        } else
           runtime_entry<CUresult (*)(int*, CUfunction_attribute, CUfunction)>("cuFuncGetAttribute")(
               &registers, CU_FUNC_ATTRIBUTE_NUM_REGS, served);
       }
