@@ -502,6 +502,9 @@ inline constexpr HazardRow kHazardTable[] = {
      "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "program:cuKernelGetFunction/CUfunction", "error",
      "module_loading.cuKernelGetFunction_given_a_CUfunction"},
+    // The runtime's cudaLaunchKernel asks the name of what it was given as a CUkernel.
+    {"kernel_handle_of_the_other_kind", "runtime:cuKernelGetName/CUfunction", "error",
+     "module_loading.cudaLaunchKernel_given_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "*", "error",
      ""},
     // The runtime's lazy load may come through cuKernelGetFunction (a CUfunction of the current context)

@@ -249,6 +249,7 @@ std::string find_real_driver() {
   X(cuKernelGetFunction, (CUfunction * f, void* k), (f, k))                                              \
   X(cuFuncGetAttribute, (int* value, int attribute, CUfunction f), (value, attribute, f))                \
   X(cuKernelGetAttribute, (int* value, int attribute, void* k, CUdevice dev), (value, attribute, k, dev))  \
+  X(cuKernelGetName, (const char** name, void* k), (name, k))                                           \
   X(cuLaunchKernel,                                                                                      \
     (CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,         \
      unsigned shared, CUstream s, void** params, void** extra),                                          \
@@ -1783,8 +1784,8 @@ WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
 // A handle of one kind given where the other is taken (module_loading): reported before the call,
 // which may crash (a CUfunction given to cuKernelGetFunction segfaulted for cuda-python's user).
 // The program's calls only: how the runtime uses its own handles is its own business.
-void check_handle_kind(const Call& c, void* handle, bool wants_kernel) {
-  if (c.origin != Origin::program) return;
+void check_handle_kind(const Call& c, void* handle, bool wants_kernel, bool runtime_too = false) {
+  if (c.origin != Origin::program && !runtime_too) return;
   Model& m = model();
   std::lock_guard lock(m.mutex);
   check_forked(c);
@@ -1825,6 +1826,15 @@ WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
   check_handle_kind(c, f, false);
   check_code_loaded_beside_a_running_kernel(c, f);
   const CUresult r = real_cuFuncGetAttribute(value, attribute, f);
+  end_call(c, r);
+  return r;
+}
+// CUDA 13's cudaLaunchKernel asks the name of the kernel it was given (CUPTI trace on the H100) before
+// launching it: a CUfunction there (cudaGetFuncBySymbol's) is the program's, passed through the runtime.
+WRAPPER w_cuKernelGetName(const char** name, void* k) {
+  WATCH_BEGIN(cuKernelGetName);
+  check_handle_kind(c, k, true, true);
+  const CUresult r = real_cuKernelGetName(name, k);
   end_call(c, r);
   return r;
 }
@@ -1999,7 +2009,7 @@ constexpr Versioned kVersions[] = {
     {"cuCtxGetDevice", 2000, "cuCtxGetDevice"}, {"cuCtxGetDevice", 13000, "cuCtxGetDevice_v2"},
     {"cuModuleLoadData", 2000, "cuModuleLoadData"}, {"cuLibraryLoadData", 12000, "cuLibraryLoadData"}, {"cuModuleUnload", 2000, "cuModuleUnload"},
     {"cuModuleGetFunction", 2000, "cuModuleGetFunction"}, {"cuLaunchKernel", 4000, "cuLaunchKernel"},
-    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetAttribute", 12000, "cuKernelGetAttribute"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
+    {"cuLibraryGetKernel", 12000, "cuLibraryGetKernel"}, {"cuKernelGetAttribute", 12000, "cuKernelGetAttribute"}, {"cuKernelGetName", 12030, "cuKernelGetName"}, {"cuKernelGetFunction", 12000, "cuKernelGetFunction"},
     {"cuFuncGetAttribute", 2020, "cuFuncGetAttribute"},
 };
 

@@ -208,6 +208,7 @@ FAKE cuLibraryGetKernel(Handle* k, Handle, const char*) { return *k = next_handl
 FAKE cuKernelGetFunction(Handle* f, Handle) { return make_object(f); }
 FAKE cuFuncGetAttribute(int* value, int, Handle) { return *value = 32, kSuccess; }
 FAKE cuKernelGetAttribute(int* value, int, Handle, CUdevice) { return *value = 32, kSuccess; }
+FAKE cuKernelGetName(const char** name, Handle) { return *name = "k", kSuccess; }
 FAKE cuMemsetD8_v2(std::uintptr_t p, unsigned char, std::size_t) { return object_call(reinterpret_cast<Handle>(p)); }
 FAKE cuMemsetD8Async(std::uintptr_t p, unsigned char, std::size_t, Handle s) {
   const CUresult r = object_call(s);
@@ -332,6 +333,7 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuKernelGetFunction", reinterpret_cast<void*>(&cuKernelGetFunction)},
       {"cuFuncGetAttribute", reinterpret_cast<void*>(&cuFuncGetAttribute)},
       {"cuKernelGetAttribute", reinterpret_cast<void*>(&cuKernelGetAttribute)},
+      {"cuKernelGetName", reinterpret_cast<void*>(&cuKernelGetName)},
       {"cuLaunchKernel", reinterpret_cast<void*>(&cuLaunchKernel)},
       {"cuIpcGetMemHandle", reinterpret_cast<void*>(&cuIpcGetMemHandle)},
       {"cuIpcGetEventHandle", reinterpret_cast<void*>(&cuIpcGetEventHandle)},

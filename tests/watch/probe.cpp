@@ -775,7 +775,7 @@ int main(int argc, char** argv) {
     std::printf("child: %d\n", child);
     return 0;
   }
-  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel or each_as_itself
+  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel, function_to_cudaLaunchKernel or each_as_itself
     runtime_initializes();
     CUkernel kernel = nullptr;  // cudaGetKernel's handle: the runtime got it from cuLibraryGetKernel
     runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, nullptr, "k");
@@ -785,9 +785,14 @@ int main(int argc, char** argv) {
     CUfunction other = nullptr;
     if (arg == "kernel_as_function") cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, reinterpret_cast<CUfunction>(kernel));
     if (arg == "function_as_kernel") cuKernelGetFunction(&other, reinterpret_cast<CUkernel>(function));
+    // cudaLaunchKernel given the CUfunction: the runtime asks its name as a CUkernel's, then launches it.
+    using GetName = CUresult (*)(const char**, CUkernel);
+    const char* name = nullptr;
+    if (arg == "function_to_cudaLaunchKernel") runtime_entry<GetName>("cuKernelGetName")(&name, reinterpret_cast<CUkernel>(function));
     if (arg == "each_as_itself") {
       cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, function);
       cuKernelGetFunction(&other, kernel);
+      runtime_entry<GetName>("cuKernelGetName")(&name, kernel);
     }
     return 0;
   }
