@@ -257,6 +257,14 @@ TEST(Bench, FromACommittedRunPrintsAndCharts) {
   EXPECT_NE(r.out.find("the whole suite at -j 8: 1.223x the time of as many bare processes"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("the whole suite at -j 1: 1.127x the time of its own 425 processes run bare"), std::string::npos) << r.out;
   EXPECT_NE(read_file(tmp.file("bench-suite.svg")).find("<svg"), std::string::npos);
+  // -j in numeric order, in the text and the chart (the JSON keeps "-j 16" before "-j 1:").
+  for (const std::string& text : {r.out, read_file(tmp.file("bench-suite.svg"))}) {
+    const auto at = [&](const char* j) { return text.find(std::string(j) + ": as many bare processes"); };
+    EXPECT_LT(at("-j 1"), at("-j 4"));
+    EXPECT_LT(at("-j 4"), at("-j 8"));
+    EXPECT_LT(at("-j 8"), at("-j 16"));
+    EXPECT_NE(at("-j 16"), std::string::npos);
+  }
   const Ran bad = run({kSuite, "bench", "--from", CTXSHARE_SOURCE_DIR "/README.md"}, kNoDriver);
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(std::count(bad.err.begin(), bad.err.end(), '\n'), 1) << bad.err;

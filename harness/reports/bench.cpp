@@ -1,6 +1,7 @@
 #include "harness/reports/bench.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -203,25 +204,53 @@ nlohmann::json run_bench(const CaseDef& against, const BenchOptions& options) {
   return out;
 }
 
+namespace {
+// A group's rows, or the ratios, in the order a reader expects: numbers in names compared as numbers
+// ("-j 1", "-j 4", "-j 16"), where the JSON object keeps its keys in text order ("-j 16" before "-j 1:").
+std::vector<std::pair<std::string, const nlohmann::json*>> in_natural_order(const nlohmann::json& object) {
+  std::vector<std::pair<std::string, const nlohmann::json*>> rows;
+  for (const auto& [name, value] : object.items()) rows.emplace_back(name, &value);
+  auto less = [](const std::string& a, const std::string& b) {
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      if (std::isdigit(static_cast<unsigned char>(a[i])) && std::isdigit(static_cast<unsigned char>(b[j]))) {
+        std::size_t ie = i, je = j;
+        while (ie < a.size() && std::isdigit(static_cast<unsigned char>(a[ie]))) ++ie;
+        while (je < b.size() && std::isdigit(static_cast<unsigned char>(b[je]))) ++je;
+        const unsigned long long x = std::stoull(a.substr(i, ie - i)), y = std::stoull(b.substr(j, je - j));
+        if (x != y) return x < y;
+        i = ie, j = je;
+      } else {
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i, ++j;
+      }
+    }
+    return a.size() - i < b.size() - j;
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const auto& x, const auto& y) { return less(x.first, y.first); });
+  return rows;
+}
+}  // namespace
+
 void print_bench(const nlohmann::json& bench) {
   for (const auto& [group, rows] : bench.items()) {
     if (!rows.is_object() || group == "environment" || group == "settings" || group == "clocks" || group == "harness_overhead" ||
         group == "suite_ratio" || group == "suite_ratio_same_processes" || group == "watch_cost_ratio" || group == "watch_check")
       continue;
     std::printf("%s\n", group.c_str());
-    for (const auto& [name, s] : rows.items())
-      if (s.is_object() && s.contains("median"))
+    for (const auto& [name, row] : in_natural_order(rows))
+      if (const auto& s = *row; s.is_object() && s.contains("median"))
         std::printf("  %-72s median %10.4g  min %10.4g  max %10.4g\n", name.c_str(), s["median"].get<double>(),
                     s["min"].get<double>(), s["max"].get<double>());
   }
   if (bench.contains("harness_overhead"))
     std::printf("harness overhead at the median: %.1f%% of the floor\n", 100 * bench["harness_overhead"]["ratio_at_median"].get<double>());
   if (bench.contains("suite_ratio"))
-    for (const auto& [j, ratio] : bench["suite_ratio"].items())
-      std::printf("the whole suite at -j %s: %.3fx the time of as many bare processes\n", j.c_str(), ratio.get<double>());
+    for (const auto& [j, ratio] : in_natural_order(bench["suite_ratio"]))
+      std::printf("the whole suite at -j %s: %.3fx the time of as many bare processes\n", j.c_str(), ratio->get<double>());
   if (bench.contains("suite_ratio_same_processes"))
-    for (const auto& [j, ratio] : bench["suite_ratio_same_processes"].items())
-      std::printf("the whole suite at -j %s: %.3fx the time of its own %s processes run bare\n", j.c_str(), ratio.get<double>(),
+    for (const auto& [j, ratio] : in_natural_order(bench["suite_ratio_same_processes"]))
+      std::printf("the whole suite at -j %s: %.3fx the time of its own %s processes run bare\n", j.c_str(), ratio->get<double>(),
                   bench.contains("settings") ? bench["settings"].value("processes", nlohmann::json(0)).dump().c_str() : "?");
 }
 
@@ -239,7 +268,8 @@ std::string write_bench_svgs(const nlohmann::json& bench, const std::string& out
     svg += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"10\" y=\"20\" font-size=\"14\" font-weight=\"bold\">ctxshare bench: " +
            std::string(group) + " (median, bar; min to max, line)</text>\n";
     int y = 40;
-    for (const auto& [name, s] : rows.items()) {
+    for (const auto& [name, row] : in_natural_order(rows)) {
+      const auto& s = *row;
       const double median = s.value("median", 0.0), lo = s.value("min", 0.0), hi = s.value("max", 0.0);
       auto x = [&](double v) { return left + v / top * width; };
       std::string label;
