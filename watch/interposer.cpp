@@ -144,7 +144,6 @@ bool g_log_calls = false;
 
 CUresult missing_symbol() { return kStubLibrary; }
 
-
 // ---- the watched entry points' real pointers ----
 
 #define CTXSHARE_WATCHED(X)                                                                              \
@@ -1245,12 +1244,12 @@ WRAPPER w_cuDevicePrimaryCtxRetain(CUcontext* ctx, CUdevice dev) {
   if (c.origin == Origin::runtime && library_of(c.caller).empty() && p.runtime.empty()) {
     // The runtime's watched call before this retain, on this thread, says how it came to the primary.
     const ThreadState& t = *c.thread;
-    const Entry& before = t.ring[(t.calls - 2) % t.ring.size()];
-    const bool own = t.calls >= 2 && before.origin == Origin::runtime;
+    const Entry* before = t.calls >= 2 ? &t.ring[(t.calls - 2) % t.ring.size()] : nullptr;
+    const bool own = before != nullptr && before->origin == Origin::runtime;
     p.runtime = me;
-    p.runtime_came_by = own && std::strncmp(before.function, "cuCtxPushCurrent", 16) == 0 ? "push"
-                        : own && std::strcmp(before.function, "cuCtxSetCurrent") == 0    ? "set"
-                                                                                         : "found_current";
+    p.runtime_came_by = own && std::strncmp(before->function, "cuCtxPushCurrent", 16) == 0 ? "push"
+                        : own && std::strcmp(before->function, "cuCtxSetCurrent") == 0    ? "set"
+                                                                                           : "found_current";
   }
   ++p.retains[me];
   p.ever_retained.insert(me);
@@ -1750,7 +1749,8 @@ WRAPPER w_cuModuleGetFunction(CUfunction* f, CUmodule m, const char* name) {
 
 // A handle of one kind given where the other is taken (module_loading): reported before the call,
 // which may crash (a CUfunction given to cuKernelGetFunction segfaulted for cuda-python's user).
-// The program's calls only: how the runtime uses its own handles is its own business.
+// The program's calls only (how the runtime uses its own handles is its own business), but where the
+// runtime passes on a handle the program gave it (runtime_too: cudaLaunchKernel's cuKernelGetName).
 void check_handle_kind(const Call& c, void* handle, bool wants_kernel, bool runtime_too = false) {
   if (c.origin != Origin::program && !runtime_too) return;
   Model& m = model();
