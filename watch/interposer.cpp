@@ -1138,20 +1138,24 @@ WRAPPER w_cuCtxDetach(CUcontext ctx) {
   WATCH_BEGIN(cuCtxDetach);
   return do_destroy(c, ctx, real_cuCtxDetach);
 }
+// A call passed straight through but at the moments it is watched: checked for a forked child, then
+// forwarded and recorded.
+template <class Forward>
+CUresult forward_checked(const Call& c, Forward forward) {
+  {
+    std::lock_guard lock(model().mutex);
+    check_forked(c);
+  }
+  const CUresult r = forward();
+  end_call(c, r);
+  return r;
+}
 // Passed straight through, but in a forked child of a parent with contexts, where it is a use of CUDA
 // (fork.child_of_a_runtime_initialized_parent asks it after the runtime refused its cudaMalloc).
 WRAPPER w_cuCtxGetCurrent(CUcontext* ctx) {
-  if (__builtin_expect(g_forked_child, false)) {
-    WATCH_BEGIN(cuCtxGetCurrent);
-    {
-      std::lock_guard lock(model().mutex);
-      check_forked(c);
-    }
-    const CUresult r = real_cuCtxGetCurrent(ctx);
-    end_call(c, r);
-    return r;
-  }
-  return real_cuCtxGetCurrent(ctx);
+  if (__builtin_expect(!g_forked_child, true)) return real_cuCtxGetCurrent(ctx);
+  WATCH_BEGIN(cuCtxGetCurrent);
+  return forward_checked(c, [&] { return real_cuCtxGetCurrent(ctx); });
 }
 // Passed straight through (the runtime asks it on most calls), but where any call is a hazard by itself:
 // during exit, after the runtime's teardown, in a forked child. cudaGetDevice makes no other driver
@@ -1163,24 +1167,12 @@ bool any_call_is_checked() {
 WRAPPER w_cuCtxGetDevice(CUdevice* dev) {
   if (__builtin_expect(!any_call_is_checked(), true)) return real_cuCtxGetDevice(dev);
   WATCH_BEGIN(cuCtxGetDevice);
-  {
-    std::lock_guard lock(model().mutex);
-    check_forked(c);
-  }
-  const CUresult r = real_cuCtxGetDevice(dev);
-  end_call(c, r);
-  return r;
+  return forward_checked(c, [&] { return real_cuCtxGetDevice(dev); });
 }
 WRAPPER w_cuCtxGetDevice_v2(CUdevice* dev, CUcontext ctx) {
   if (__builtin_expect(!any_call_is_checked(), true)) return real_cuCtxGetDevice_v2(dev, ctx);
   WATCH_BEGIN(cuCtxGetDevice_v2);
-  {
-    std::lock_guard lock(model().mutex);
-    check_forked(c);
-  }
-  const CUresult r = real_cuCtxGetDevice_v2(dev, ctx);
-  end_call(c, r);
-  return r;
+  return forward_checked(c, [&] { return real_cuCtxGetDevice_v2(dev, ctx); });
 }
 WRAPPER w_cuCtxSynchronize() {
   WATCH_BEGIN(cuCtxSynchronize);
