@@ -162,6 +162,15 @@ TEST(Watch, RuntimeObjectsOfAPrimaryItsFirstRetainerReleasedAreNamed) {
   EXPECT_TRUE(first.reports["hazards"].empty()) << first.reports.dump(2);
 }
 
+// Released once more than retained: the release is named, and the runtime's query of its stream after it.
+TEST(Watch, ARuntimeStreamQueriedAfterTheProgramsSecondReleaseIsNamed) {
+  const std::string twice = "primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary.";
+  const Watched w = watch({"released_twice_then_runtime_stream"});
+  EXPECT_EQ(case_ids(w.reports, "primary_released_by_non_retainer"), std::vector<std::string>{twice + "cudaMalloc_of_a_new_allocation"});
+  EXPECT_EQ(case_ids(w.reports, "object_of_reset_primary"), std::vector<std::string>{twice + "cudaStreamQuery_of_the_runtime_stream"})
+      << w.reports.dump(2);
+}
+
 // The preloaded exit marker says when exit began and which handler runs: the call is named by it.
 TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
   const std::string runtime_call = "teardown.runtime_call_from_an_exit_handler.";

@@ -141,7 +141,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "primary_refcount.component_releases_after_a_reset_the_runtime_recovered_from.cuDevicePrimaryCtxReset"},
     {"primary_released_by_non_retainer", "*/released_more_than_retained", "error",
      "primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary.cudaMalloc_of_a_new_allocation", "",
-     // the runtime's stream queried next: the runtime fails before it calls the driver
+     // the runtime's stream queried next: on some runs the runtime fails before it calls the driver (where
+     // its cuStreamQuery comes, the object_of_reset_primary row for it names the case)
      "primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary.cudaStreamQuery_of_the_runtime_stream"},
     {"primary_released_by_non_retainer", "*", "error",
      "lifecycle.cuDevicePrimaryCtxRelease_unbalanced_while_the_runtime_uses_the_primary"},
@@ -205,6 +206,9 @@ inline constexpr HazardRow kHazardTable[] = {
      "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cuStreamQuery.before_reinitialization"},
     {"object_of_reset_primary", "runtime:cuStreamCreate/runtime:cuStreamQuery/after_reinitialization/*", "error",
      "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cudaStreamQuery.after_reinitialization"},
+    // The primary ended by the program's second release (the key the H100 run at dd777b6 saw).
+    {"object_of_reset_primary", "runtime:cuStreamCreate/runtime:cuStreamQuery/before_reinitialization/program:cuDevicePrimaryCtxRelease*",
+     "error", "primary_refcount.component_releases_twice_while_the_runtime_uses_the_primary.cudaStreamQuery_of_the_runtime_stream"},
     {"object_of_reset_primary", "runtime:cuStreamCreate/runtime:cuStreamQuery/before_reinitialization/*", "error",
      "lifecycle.stream_used_after_cudaDeviceReset.cudaStreamCreate.cudaStreamQuery.before_reinitialization"},
     {"object_of_reset_primary", "program:cuStreamCreate/program:cuStreamQuery/after_reinitialization/*", "error",

@@ -509,6 +509,17 @@ int main(int argc, char** argv) {
     if (use == "program_stream_sync") std::printf("sync: %d\n", cuStreamSynchronize(stream));
     return 0;
   }
+  if (scenario == "released_twice_then_runtime_stream") {  // the program's second release ends the runtime's primary
+    CUcontext primary = nullptr;
+    cuDevicePrimaryCtxRetain(&primary, 0);
+    runtime_initializes();
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    cuDevicePrimaryCtxRelease(0);
+    cuDevicePrimaryCtxRelease(0);  // one more than it retained: the runtime's reference goes
+    std::printf("query: %d\n", rt_stream_query(stream));
+    return 0;
+  }
   if (scenario == "runtime_came_first") {  // the runtime made the primary active; a component retains and releases
     runtime_initializes();
     CUstream stream = nullptr;
