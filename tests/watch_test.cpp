@@ -183,6 +183,14 @@ TEST(Watch, CallsDuringExitAreNamedByWhenTheirHandlerWasRegistered) {
             std::vector<std::string>{runtime_call + "before_the_runtime_starts.cudaGetDevice"});
   EXPECT_EQ(case_ids(watch({"exit_calls", "runtime_get_device.after"}).reports, "call_during_exit"),
             std::vector<std::string>{runtime_call + "after_the_runtime_starts.cudaGetDevice"});
+  // What cudaDeviceReset destroyed, released from a handler registered after the runtime started.
+  for (const auto& [what, id] : std::vector<std::pair<std::string, std::string>>{
+           {"free", "cudaFree"}, {"event", "cudaEventDestroy"}, {"stream", "cudaStreamDestroy"}}) {
+    const Watched w = watch({"exit_calls", "after_reset." + what});
+    const auto ids = case_ids(w.reports, "call_during_exit");
+    EXPECT_NE(std::find(ids.begin(), ids.end(), "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed." + id), ids.end())
+        << what << ": " << w.reports.dump(2);
+  }
   // exit called, rather than main's return
   const Watched exited = watch({"exit_calls", "exit_call"});
   EXPECT_EQ(exited.ran.out, "free at exit: 0\n");

@@ -391,6 +391,11 @@ inline constexpr HazardRow kHazardTable[] = {
     // ExitStepRegistered axis).
     {"call_during_exit", "runtime:cuMemFree*/registered_after_the_runtime/after_runtime_reset", "warning",
      "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaFree"},
+    // The same handler's event and stream (keys the H100 run at dd777b6 saw).
+    {"call_during_exit", "runtime:cuEventDestroy*/registered_after_the_runtime/after_runtime_reset", "warning",
+     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaEventDestroy"},
+    {"call_during_exit", "runtime:cuStreamDestroy*/registered_after_the_runtime/after_runtime_reset", "warning",
+     "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaStreamDestroy"},
     {"call_during_exit", "runtime:*/lib:cublas/registered_before_the_runtime*", "warning",
      "teardown.cublasDestroy_from_an_exit_handler.before_the_runtime_starts"},
     {"call_during_exit", "runtime:*/lib:cublas/registered_after_the_runtime*", "warning",

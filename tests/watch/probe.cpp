@@ -130,6 +130,15 @@ void runtime_asks_the_device_at_exit() {
   CUdevice dev = -1;
   std::printf("device at exit: %d\n", runtime_entry<CUresult (*)(CUdevice*, CUcontext)>("cuCtxGetDevice")(&dev, nullptr));
 }
+// What cudaDeviceReset destroyed, released by the runtime from an exit handler registered after it started.
+CUevent g_reset_event = nullptr;
+CUstream g_reset_stream = nullptr;
+void runtime_releases_after_reset_at_exit() {
+  if (g_reset_event != nullptr) std::printf("event destroy at exit: %d\n", rt_event_destroy(g_reset_event));
+  if (g_reset_stream != nullptr) std::printf("stream destroy at exit: %d\n", rt_stream_destroy(g_reset_stream));
+  if (g_reset_event == nullptr && g_reset_stream == nullptr)
+    std::printf("free at exit: %d\n", runtime_entry<CUresult (*)(CUdeviceptr)>("cuMemFree")(g_runtime_memory));
+}
 void program_destroys_at_exit() { std::printf("destroy at exit: %d\n", cuCtxDestroy(g_created)); }
 // The runtime's own teardown, registered before main (as a static runtime's is): it frees what it
 // holds and releases the primary; scenario exit_calls teardowns_only arms it.
@@ -543,6 +552,12 @@ int main(int argc, char** argv) {
     runtime_initializes();
     runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&g_runtime_memory, 256);
     if (arg == "runtime_free.after") std::atexit(runtime_frees_at_exit);
+    if (arg.rfind("after_reset.", 0) == 0) {  // after_reset.<free|event|stream>: cudaDeviceReset, then exit
+      if (arg == "after_reset.event") rt_event_create(&g_reset_event);
+      if (arg == "after_reset.stream") rt_stream_create(&g_reset_stream);
+      std::atexit(runtime_releases_after_reset_at_exit);
+      rt_reset(0);
+    }
     if (arg == "runtime_get_device.after") std::atexit(runtime_asks_the_device_at_exit);
     if (arg == "program_destroy.after") std::atexit(program_destroys_at_exit);
     if (arg == "thread_local") {
