@@ -246,6 +246,8 @@ TEST(Watch, AKernelHandleOfTheOtherKindIsReportedBeforeTheCall) {
              "module_loading.cuKernelGetFunction_given_a_CUfunction");
   expect_one(watch({"handle_kinds", "function_to_cudaLaunchKernel"}), "kernel_handle_of_the_other_kind",
              "module_loading.cudaLaunchKernel_given_a_CUfunction");
+  expect_one(watch({"handle_kinds", "function_to_cudaLaunchKernel_profiled"}), "kernel_handle_of_the_other_kind",
+             "module_loading.cudaLaunchKernel_given_a_CUfunction");
   EXPECT_TRUE(watch({"handle_kinds", "each_as_itself"}).reports["hazards"].empty());
 }
 

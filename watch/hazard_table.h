@@ -511,7 +511,10 @@ inline constexpr HazardRow kHazardTable[] = {
      "module_loading.cuFuncGetAttribute_of_a_CUkernel_passed_as_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "program:cuKernelGetFunction/CUfunction", "error",
      "module_loading.cuKernelGetFunction_given_a_CUfunction"},
-    // The runtime's cudaLaunchKernel asks the name of what it was given as a CUkernel.
+    // cudaLaunchKernel given cudaGetFuncBySymbol's CUfunction launches it as it is; with a CUPTI
+    // subscriber in the process it first asks its name as a CUkernel's.
+    {"kernel_handle_of_the_other_kind", "runtime:cuLaunchKernel/CUfunction", "error",
+     "module_loading.cudaLaunchKernel_given_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "runtime:cuKernelGetName/CUfunction", "error",
      "module_loading.cudaLaunchKernel_given_a_CUfunction"},
     {"kernel_handle_of_the_other_kind", "*", "error",

@@ -327,6 +327,10 @@ struct Model {
   // cuKernelGetFunction, at least once; and the last launch on each stream the model knows.
   std::unordered_set<void*> used_code;
   std::unordered_set<void*> program_code;  // kernel handles the program got from the driver itself
+  // CUfunctions the program's runtime made with cuKernelGetFunction (cudaGetFuncBySymbol's, and
+  // cudaFuncGetAttributes'): its own launches take the CUkernel, so one launched is the program's.
+  std::unordered_set<void*> runtime_functions;
+  std::atomic<bool> any_runtime_function{false};  // read without the lock by every runtime launch
   std::unordered_map<void*, Launch> last_launch;
   // Held while a stream of last_launch is queried, and by whatever may destroy one (a stream or its
   // context): a query never meets a destroyed stream. Taken before `mutex`, never while holding it;
@@ -1777,6 +1781,10 @@ WRAPPER w_cuKernelGetFunction(CUfunction* f, void* k) {
     std::lock_guard lock(model().mutex);
     model().function_handles.insert(*f);
     if (O == Origin::program) model().program_code.insert(*f);
+    else if (library_name(c.caller) == nullptr) {
+      model().runtime_functions.insert(*f);
+      model().any_runtime_function = true;
+    }
   }
   return r;
 }
@@ -1788,8 +1796,9 @@ WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
   end_call(c, r);
   return r;
 }
-// CUDA 13's cudaLaunchKernel asks the name of the kernel it was given (CUPTI trace on the H100) before
-// launching it: a CUfunction there (cudaGetFuncBySymbol's) is the program's, passed through the runtime.
+// With a CUPTI subscriber in the process, CUDA 13's cudaLaunchKernel asks the name of the kernel it was
+// given (for the callback's symbol name) before launching it: a CUfunction there (cudaGetFuncBySymbol's)
+// is the program's, passed through the runtime.
 WRAPPER w_cuKernelGetName(const char** name, void* k) {
   WATCH_BEGIN(cuKernelGetName);
   check_handle_kind(c, k, true, true);
@@ -1889,9 +1898,24 @@ void check_library_home(const Call& c) {
              ": a handle made under that context used under this one");
 }
 
+// The program's runtime launching a CUfunction it made for cudaGetFuncBySymbol: cudaLaunchKernel was
+// given that handle, which it does not take (a __global__ function or a cudaKernel_t). CUDA 13 on the
+// H100 passed it straight to cuLaunchKernel; its own launches pass the kernel's CUkernel.
+void check_runtime_launch_of_a_function(const Call& c, void* f) {
+  Model& m = model();
+  if (!m.any_runtime_function.load(std::memory_order_relaxed) || library_name(c.caller) != nullptr) return;
+  std::lock_guard lock(m.mutex);
+  if (m.runtime_functions.count(f) == 0) return;
+  report(c, "kernel_handle_of_the_other_kind", c.label() + "/CUfunction",
+         c.label() + " of CUfunction " + pointer_text(f) +
+             " (the runtime made it for cudaGetFuncBySymbol): cudaLaunchKernel was given a CUfunction, where it takes a "
+             "__global__ function or a cudaKernel_t");
+}
+
 WRAPPER w_cuLaunchKernel(CUfunction f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                          unsigned shared, CUstream s, void** params, void** extra) {
   WATCH_BEGIN(cuLaunchKernel);
+  if (O == Origin::runtime) check_runtime_launch_of_a_function(c, reinterpret_cast<void*>(f));
   check_code_loaded_beside_a_running_kernel(c, reinterpret_cast<void*>(f));
   const CUresult r = real_cuLaunchKernel(f, gx, gy, gz, bx, by, bz, shared, s, params, extra);
   Uses u(c);

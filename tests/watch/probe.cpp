@@ -801,7 +801,7 @@ int main(int argc, char** argv) {
     std::printf("child: %d\n", child);
     return 0;
   }
-  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel, function_to_cudaLaunchKernel or each_as_itself
+  if (scenario == "handle_kinds") {  // arg: kernel_as_function, function_as_kernel, function_to_cudaLaunchKernel[_profiled] or each_as_itself
     runtime_initializes();
     CUkernel kernel = nullptr;  // cudaGetKernel's handle: the runtime got it from cuLibraryGetKernel
     runtime_entry<CUresult (*)(CUkernel*, CUlibrary, const char*)>("cuLibraryGetKernel")(&kernel, nullptr, "k");
@@ -811,14 +811,21 @@ int main(int argc, char** argv) {
     CUfunction other = nullptr;
     if (arg == "kernel_as_function") cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, reinterpret_cast<CUfunction>(kernel));
     if (arg == "function_as_kernel") cuKernelGetFunction(&other, reinterpret_cast<CUkernel>(function));
-    // cudaLaunchKernel given the CUfunction: the runtime asks its name as a CUkernel's, then launches it.
+    // cudaLaunchKernel given the CUfunction launches it as it is; with a CUPTI subscriber it first asks
+    // its name as a CUkernel's. The runtime's own launch of the kernel passes the CUkernel.
     using GetName = CUresult (*)(const char**, CUkernel);
+    using Launch = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream,
+                                void**, void**);
     const char* name = nullptr;
-    if (arg == "function_to_cudaLaunchKernel") runtime_entry<GetName>("cuKernelGetName")(&name, reinterpret_cast<CUkernel>(function));
+    if (arg == "function_to_cudaLaunchKernel_profiled") runtime_entry<GetName>("cuKernelGetName")(&name, reinterpret_cast<CUkernel>(function));
+    if (arg == "function_to_cudaLaunchKernel")
+      runtime_entry<Launch>("cuLaunchKernel")(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr);
     if (arg == "each_as_itself") {
       cuFuncGetAttribute(&registers, CU_FUNC_ATTRIBUTE_NUM_REGS, function);
       cuKernelGetFunction(&other, kernel);
       runtime_entry<GetName>("cuKernelGetName")(&name, kernel);
+      runtime_entry<Launch>("cuLaunchKernel")(reinterpret_cast<CUfunction>(kernel), 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr);
+      cuLaunchKernel(function, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr);  // the program's own launch of it
     }
     return 0;
   }
