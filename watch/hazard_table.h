@@ -282,10 +282,12 @@ inline constexpr HazardRow kHazardTable[] = {
     // Documented to fail; these conformance cases do it on purpose.
     {"event_recorded_on_another_contexts_stream", "program:*", "warning",
      "streams_events.event_recorded_on_a_stream_of_another_context_fails.cuEventRecord",
-     "switched_contexts.event_of_the_primary_recorded_on_a_created_context_stream_is_refused.cuEventRecord"},
+     "switched_contexts.event_of_the_primary_recorded_on_a_created_context_stream_is_refused.cuEventRecord "
+     "switched_contexts.event_of_device_1_recorded_on_a_device_0_stream_is_refused.cuEventRecord"},
     {"event_recorded_on_another_contexts_stream", "runtime:*", "warning",
      "streams_events.event_recorded_on_a_stream_of_another_context_fails.cudaEventRecord",
-     "switched_contexts.event_of_the_primary_recorded_on_a_created_context_stream_is_refused.cudaEventRecord"},
+     "switched_contexts.event_of_the_primary_recorded_on_a_created_context_stream_is_refused.cudaEventRecord "
+     "switched_contexts.event_of_device_1_recorded_on_a_device_0_stream_is_refused.cudaEventRecord"},
     {"stream_of_another_context", "runtime:cuMemcpy*Async*/after_runtime_switch", "warning",
      "switched_contexts.runtime_work_on_a_created_context_stream_after_cudaSetDevice.cudaMemcpyAsync"},
     {"stream_of_another_context", "runtime:cuMemsetD*Async/after_runtime_switch", "warning",
@@ -316,18 +318,24 @@ inline constexpr HazardRow kHazardTable[] = {
      "switched_contexts.cuStreamGetCtx_names_the_creating_context_after_the_other_api_switched.cudaStreamCreate.created_then_cudaSetDevice "
      "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.CU_STREAM_LEGACY "
      "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.CU_STREAM_PER_THREAD "
-     "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.null_stream"},
+     "switched_contexts.default_stream_handles_mean_the_context_current_after_the_switch.null_stream "
+     "switched_contexts.cudaStreamGetDevice_of_a_device_1_stream_after_cudaSetDevice_0.cuStreamCreate "
+     "switched_contexts.cudaStreamGetDevice_of_a_device_1_stream_after_cudaSetDevice_0.cudaStreamCreate"},
     {"no_current_context", "program:cuMemcpy/host_to_device", "warning",
      "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_host_to_device"},
     {"no_current_context", "program:cuMemcpy/device_to_host", "warning",
      "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_device_to_host"},
     // cuPointerGetAttribute with nothing current: these attributes answer from the allocation.
+    // multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context asks both on purpose
+    // (it checks that the query leaves device 0's primary inactive).
     {"no_current_context", "program:cuPointerGetAttribute/CONTEXT", "warning",
      "no_current_context.pointer_attribute_asked_on_a_thread_with_none.CONTEXT",
      // asks after the last release on purpose: the documented answer is that the allocation is gone
-     "lifecycle.last_release_resets_the_primary"},
+     "lifecycle.last_release_resets_the_primary "
+     "multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context.cuPointerGetAttribute"},
     {"no_current_context", "program:cuPointerGetAttribute/DEVICE_ORDINAL", "warning",
-     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.DEVICE_ORDINAL"},
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.DEVICE_ORDINAL",
+     "multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context.cuPointerGetAttribute"},
     {"no_current_context", "program:cuPointerGetAttribute/MEMORY_TYPE", "warning",
      "no_current_context.pointer_attribute_asked_on_a_thread_with_none.MEMORY_TYPE"},
     {"no_current_context", "program:cuPointerGetAttribute/RANGE_START_ADDR", "warning",
@@ -345,6 +353,8 @@ inline constexpr HazardRow kHazardTable[] = {
      "no_current_context.calls_on_the_current_context_fail_on_a_thread_with_none.cuEventCreate"},
     {"no_current_context", "program:cuModuleLoadData", "warning",
      "no_current_context.cuModuleLoadData_fails_on_a_thread_with_none_until_one_is_bound"},
+    {"no_current_context", "program:cuStreamCreate*", "warning",
+     "multi_device.cuStreamCreate_on_a_new_thread_fails_where_cudaStreamCreate_picks_device_0"},
     // A CUDA library binding a context on a thread (not the main one) that had none, for a handle used there.
     {"no_current_context", "runtime:cuCtx*/lib:cublas/binds_primary", "warning",
      "no_current_context.cublas_handle_used_on_a_thread_with_none.primary"},

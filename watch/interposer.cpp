@@ -637,7 +637,16 @@ void check_freed_over_stale(const Call& c, CUdeviceptr p) {
              " had ended, never freed: the free of the stale pointer released the new allocation");
 }
 
+// The device whose primary context ctx is, or -1. Called with the model locked.
+int device_of_primary(CUcontext ctx) {
+  for (const auto& [device, primary] : model().primaries)
+    if (primary.ctx == ctx) return device;
+  return -1;
+}
+
 // Work enqueued on a stream: of a live context, and (check_context) of the thread's current one.
+// The runtime's copy on a stream of another device, its primary current, is documented to succeed
+// (Programming Guide, stream and event behavior): not reported.
 void check_stream_work(const Call& c, CUstream s, bool check_context = true) {
   if (special_stream(s)) return;
   const Object* o = find_in(model().streams, s);
@@ -645,6 +654,10 @@ void check_stream_work(const Call& c, CUstream s, bool check_context = true) {
   check_object(c, o, "a stream");
   if (!check_context) return;
   const CUcontext current = c.thread->current();
+  if (c.origin == Origin::runtime && std::strncmp(c.function, "cuMemcpy", 8) == 0) {
+    const int here = device_of_primary(current), there = device_of_primary(o->ctx);
+    if (here >= 0 && there >= 0 && here != there) return;
+  }
   if (current != nullptr && current != o->ctx && record_of(o->ctx).generation == o->generation)
     report(c, "stream_of_another_context", c.label() + (c.thread->runtime_switched ? "/after_runtime_switch" : ""),
            "stream made by " + o->made_by + " in context " + pointer_text(o->ctx) + " used by " + c.label() +

@@ -260,6 +260,31 @@ int main(int argc, char** argv) {
     std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
     return 0;
   }
+  if (scenario == "another_devices_stream") {  // arg: runtime_copy, runtime_launch or program_copy
+    // The runtime's stream of device 1, used with device 0's primary current (cudaSetDevice(0)).
+    CUcontext device0 = nullptr, device1 = nullptr;
+    rt_retain(&device0, 0);
+    rt_retain(&device1, 1);
+    rt_set_current(device1);
+    CUstream stream = nullptr;
+    rt_stream_create(&stream);
+    CUdeviceptr p = 0;
+    runtime_entry<CUresult (*)(CUdeviceptr*, std::size_t)>("cuMemAlloc")(&p, 256);
+    rt_set_current(device0);
+    int words[64] = {};
+    if (arg == "runtime_copy")
+      runtime_entry<CUresult (*)(CUdeviceptr, const void*, std::size_t, CUstream)>("cuMemcpyHtoDAsync")(p, words, sizeof words, stream);
+    if (arg == "program_copy") cuMemcpyHtoDAsync(p, words, sizeof words, stream);
+    if (arg == "runtime_launch")
+      runtime_entry<CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream, void**,
+                                 void**)>("cuLaunchKernel")(nullptr, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr);
+    return 0;
+  }
+  if (scenario == "no_context_stream") {
+    CUstream stream = nullptr;
+    std::printf("stream: %d\n", cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING));
+    return 0;
+  }
   if (scenario == "no_context_pid") {  // no_context, saying its pid (the name of its records)
     std::printf("pid: %d\n", static_cast<int>(getpid()));
     CUdeviceptr p = 0;
