@@ -1809,9 +1809,9 @@ WRAPPER w_cuFuncGetAttribute(int* value, int attribute, CUfunction f) {
   end_call(c, r);
   return r;
 }
-// With a CUPTI subscriber in the process, CUDA 13's cudaLaunchKernel asks the name of the kernel it was
-// given (for the callback's symbol name) before launching it: a CUfunction there (cudaGetFuncBySymbol's)
-// is the program's, passed through the runtime.
+// With a CUPTI subscriber in the process (not under watch alone), CUDA 13's cudaLaunchKernel asks the
+// name of the kernel it was given before launching it: a CUfunction there (cudaGetFuncBySymbol's) is
+// the program's, passed through the runtime.
 WRAPPER w_cuKernelGetName(const char** name, void* k) {
   WATCH_BEGIN(cuKernelGetName);
   check_handle_kind(c, k, true, true);
@@ -1913,7 +1913,7 @@ void check_library_home(const Call& c) {
 
 // The program's runtime launching a CUfunction it made for cudaGetFuncBySymbol: cudaLaunchKernel was
 // given that handle, which it does not take (a __global__ function or a cudaKernel_t). CUDA 13 on the
-// H100 passed it straight to cuLaunchKernel; its own launches pass the kernel's CUkernel.
+// H100 passed it straight to cuLaunchKernel; no other runtime launch of the suite's launched such a handle.
 void check_runtime_launch_of_a_function(const Call& c, void* f) {
   Model& m = model();
   if (!m.any_runtime_function.load(std::memory_order_relaxed) || library_name(c.caller) != nullptr) return;
