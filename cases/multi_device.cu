@@ -205,7 +205,6 @@ namespace {
 CTXSHARE_AXIS(NewThreadAllocator, cudaMalloc, cudaHostAlloc);
 CTXSHARE_AXIS(Device1Call, cudaDeviceCanAccessPeer, cudaDeviceEnablePeerAccess, cudaHostAlloc_portable,
               cudaGetDeviceProperties);
-CTXSHARE_AXIS(PointerQuery, cudaPointerGetAttributes, cuPointerGetAttribute);
 CTXSHARE_AXIS(MemoryOn, device_1_with_device_0_current, device_0_with_device_1_current);
 CTXSHARE_AXIS(FirstEnabler, cuCtxEnablePeerAccess, cudaDeviceEnablePeerAccess);
 constexpr const char* kDeviceSelection =
@@ -401,44 +400,75 @@ CTXSHARE_CASE(multi_device, cudaSetDevice_1_replaces_a_pushed_device_0_primary,
               FindingKind::wrong_context);
 }
 
-CTXSHARE_CASE(multi_device, pointer_query_of_device_1_memory_from_a_thread_with_no_context,
+namespace {
+// Device 1's memory, with device 0's primary checked inactive before a query from a thread with no
+// context; after the query, whether it initialized device 0 and what it left current there is recorded
+// (not documented for either API).
+struct Device1Memory {
+  CUcontext device1 = nullptr;
+  void* p = nullptr;
+};
+Device1Memory device_1_memory_with_device_0_untouched(Case& h) {
+  Device1Memory m;
+  CUDA(cudaSetDevice(1));
+  m.device1 = primary_of(h, 1);
+  CUDA(cudaMalloc(&m.p, 4096));
+  h.own_device_memory(m.p, 4096, Owner::runtime);
+  h.expect_eq("device 0's primary context active before the query", primary_active(h, 0), 0, FindingKind::context_changed);
+  return m;
+}
+void observe_after_the_query(Case& h, const Device1Memory& m) {
+  const int active = primary_active(h, 0);
+  CUcontext current = nullptr;
+  CU(cuCtxGetCurrent(&current));
+  h.observe("device 0's primary context active after the query", active);
+  h.observe("the querying thread's current context after it",
+            current == nullptr ? "none" : current == m.device1 ? "device 1's primary" : "another");
+}
+}  // namespace
+
+CTXSHARE_CASE(multi_device, cudaPointerGetAttributes_of_device_1_memory_on_a_thread_with_no_context,
               {.claims = {"RT-PRIMARY", "RT-IMPLICIT"},
                .source = "kvcache-ai/Mooncake#2330; JuliaGPU/CUDA.jl#935 - cuda_runtime_api.h: cudaPointerGetAttributes "
-                         "(cudaPointerAttributes::type, ::device); cuda.h: cuPointerGetAttribute "
-                         "(CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, CU_POINTER_ATTRIBUTE_CONTEXT)",
+                         "(cudaPointerAttributes::type, ::device)",
                .needs = kTwoDevices, .labels = {"real-world"},
-               .avoid = "Query pointers with cuPointerGetAttribute or cudaPointerGetAttributes, which need no current context under unified addressing; read the device from the answer rather than assuming the current one.", .axes = {axis<PointerQuery>()}}) {
+               .avoid = "Read the device from cudaPointerGetAttributes' answer rather than assuming the current one; "
+                        "whether the query initializes the thread's device is not documented."}) {
   // Mooncake's transfer threads classified pointers with cudaPointerGetAttributes and found a
   // context on GPU 0 in processes using only GPU 7; they moved to cuPointerGetAttribute.
-  CUDA(cudaSetDevice(1));
-  const CUcontext device1 = primary_of(h, 1);
-  void* p = nullptr;
-  CUDA(cudaMalloc(&p, 4096));
-  h.own_device_memory(p, 4096, Owner::runtime);
-  h.expect_eq("device 0's primary context active before the query", primary_active(h, 0), 0, FindingKind::context_changed);
-  const bool runtime = h.param<PointerQuery>() == PointerQuery::cudaPointerGetAttributes;
-  int active_after = -1;
-  CUcontext current = nullptr;
+  const Device1Memory m = device_1_memory_with_device_0_untouched(h);
   h.on_thread([&] {
-    if (runtime) {
-      cudaPointerAttributes attributes{};
-      CUDA(cudaPointerGetAttributes(&attributes, p));
-      h.expect_eq("cudaPointerAttributes.device of device 1 memory", attributes.device, 1, FindingKind::wrong_device);
-      h.expect_eq("cudaPointerAttributes.type of it", static_cast<int>(attributes.type), static_cast<int>(cudaMemoryTypeDevice));
-    } else {
-      int ordinal = -1;
-      CUcontext owner = nullptr;
-      CU(cuPointerGetAttribute(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, reinterpret_cast<CUdeviceptr>(p)));
-      CU(cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, reinterpret_cast<CUdeviceptr>(p)));
-      h.expect_eq("CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL of device 1 memory", ordinal, 1, FindingKind::wrong_device);
-      h.expect_eq("CU_POINTER_ATTRIBUTE_CONTEXT of it", owner, device1, FindingKind::wrong_context);
-    }
-    active_after = primary_active(h, 0);
-    CU(cuCtxGetCurrent(&current));
+    cudaPointerAttributes attributes{};
+    CUDA(cudaPointerGetAttributes(&attributes, m.p));
+    h.expect_eq("cudaPointerAttributes.device of device 1 memory", attributes.device, 1, FindingKind::wrong_device);
+    h.expect_eq("cudaPointerAttributes.type of it", static_cast<int>(attributes.type), static_cast<int>(cudaMemoryTypeDevice));
+    observe_after_the_query(h, m);
   });
-  // Whether a pointer query initializes the querying thread's device is not documented: recorded.
-  h.observe("device 0's primary context active after the query", active_after);
-  h.observe("the querying thread's current context after it", current == nullptr ? "none" : current == device1 ? "device 1's primary" : "another");
+}
+
+CTXSHARE_CASE(multi_device, cuPointerGetAttribute_of_device_1_memory_on_a_thread_with_no_context,
+              {.claims = {"DRV-THREAD"},
+               .source = "kvcache-ai/Mooncake#2330; JuliaGPU/CUDA.jl#935 - cuda.h: cuPointerGetAttribute "
+                         "(CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, CU_POINTER_ATTRIBUTE_CONTEXT: neither text says whether a "
+                         "current context is needed)",
+               .verdict = Verdict::hazard, .needs = kTwoDevices, .labels = {"real-world"},
+               .avoid = "Do not rely on pointer queries from threads with no context: bind the memory's context first "
+                        "(its CU_POINTER_ATTRIBUTE_CONTEXT, asked where one is current)."}) {
+  // Where Mooncake went instead: the driver's query, from a thread with nothing current. The answers
+  // are recorded; any given must be true.
+  const Device1Memory m = device_1_memory_with_device_0_untouched(h);
+  h.on_thread([&] {
+    int ordinal = -1;
+    CUcontext owner = nullptr;
+    const auto address = reinterpret_cast<CUdeviceptr>(m.p);
+    if (h.observe_result("CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL on a thread with no context",
+                         cuPointerGetAttribute(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, address)) == CUDA_SUCCESS)
+      h.expect_eq("the ordinal given for device 1 memory", ordinal, 1, FindingKind::wrong_device);
+    if (h.observe_result("CU_POINTER_ATTRIBUTE_CONTEXT on a thread with no context",
+                         cuPointerGetAttribute(&owner, CU_POINTER_ATTRIBUTE_CONTEXT, address)) == CUDA_SUCCESS)
+      h.expect_eq("the context given for it", owner, m.device1, FindingKind::wrong_context);
+    observe_after_the_query(h, m);
+  });
 }
 
 CTXSHARE_CASE(multi_device, pointer_queries_of_created_context_memory_with_its_primary_inactive,

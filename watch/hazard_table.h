@@ -325,17 +325,16 @@ inline constexpr HazardRow kHazardTable[] = {
      "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_host_to_device"},
     {"no_current_context", "program:cuMemcpy/device_to_host", "warning",
      "no_current_context.driver_copy_on_a_thread_with_none.cuMemcpy_device_to_host"},
-    // cuPointerGetAttribute with nothing current: these attributes answer from the allocation.
-    // multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context asks both on purpose
-    // (it checks that the query leaves device 0's primary inactive).
+    // cuPointerGetAttribute with nothing current: these attributes answer from the allocation. The
+    // multi-device case asks both of device 1 memory: the same calls.
     {"no_current_context", "program:cuPointerGetAttribute/CONTEXT", "warning",
      "no_current_context.pointer_attribute_asked_on_a_thread_with_none.CONTEXT",
      // asks after the last release on purpose: the documented answer is that the allocation is gone
-     "lifecycle.last_release_resets_the_primary "
-     "multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context.cuPointerGetAttribute"},
+     "lifecycle.last_release_resets_the_primary",
+     "multi_device.cuPointerGetAttribute_of_device_1_memory_on_a_thread_with_no_context"},
     {"no_current_context", "program:cuPointerGetAttribute/DEVICE_ORDINAL", "warning",
-     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.DEVICE_ORDINAL",
-     "multi_device.pointer_query_of_device_1_memory_from_a_thread_with_no_context.cuPointerGetAttribute"},
+     "no_current_context.pointer_attribute_asked_on_a_thread_with_none.DEVICE_ORDINAL", "",
+     "multi_device.cuPointerGetAttribute_of_device_1_memory_on_a_thread_with_no_context"},
     {"no_current_context", "program:cuPointerGetAttribute/MEMORY_TYPE", "warning",
      "no_current_context.pointer_attribute_asked_on_a_thread_with_none.MEMORY_TYPE"},
     {"no_current_context", "program:cuPointerGetAttribute/RANGE_START_ADDR", "warning",
