@@ -316,8 +316,9 @@ struct Primary {
 
 struct Model {
   std::mutex mutex;
-  std::uint64_t calls = 0;
-  int threads = 0;
+  // Numbered without the lock: every watched call takes a number, a launch loop's included.
+  std::atomic<std::uint64_t> calls{0};
+  std::atomic<int> threads{0};
   std::unordered_map<CUcontext, ContextRecord> contexts;
   std::unordered_map<void*, Object> streams, events, modules, functions, host_memory;
   // Kernel handles by kind, whoever made them: CUkernel (cuLibraryGetKernel, which cudaGetKernel's
@@ -439,14 +440,10 @@ void exported_memory_of_ended_context(const Call& c, CUcontext ctx);
 Call begin_call(Origin origin, const char* function, void* caller) {
   Model& m = model();
   ThreadState& t = this_thread();
-  std::uint64_t number;
-  {
-    std::lock_guard lock(m.mutex);
-    number = ++m.calls;
-    if (t.index == 0) {
-      t.index = ++m.threads;
-      t.tid = static_cast<long>(syscall(SYS_gettid));
-    }
+  const std::uint64_t number = m.calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (t.index == 0) {
+    t.index = m.threads.fetch_add(1, std::memory_order_relaxed) + 1;
+    t.tid = static_cast<long>(syscall(SYS_gettid));
   }
   t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, -1};
   const Call c{origin, function, caller, number, &t};
