@@ -329,7 +329,8 @@ struct Model {
   std::unordered_set<void*> used_code;
   std::unordered_set<void*> program_code;  // kernel handles the program got from the driver itself
   // CUfunctions the program's runtime made with cuKernelGetFunction (cudaGetFuncBySymbol's, and
-  // cudaFuncGetAttributes'): its own launches take the CUkernel, so one launched is the program's.
+  // cudaFuncGetAttributes'): in the H100 runs the runtime launched one only where the program had
+  // handed it to cudaLaunchKernel.
   std::unordered_set<void*> runtime_functions;
   std::atomic<bool> any_runtime_function{false};  // read without the lock by every runtime launch
   std::unordered_map<void*, Launch> last_launch;
