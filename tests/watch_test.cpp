@@ -41,6 +41,8 @@ Watched watch(const std::vector<std::string>& probe_args, const std::vector<std:
   env["CTXSHARE_WATCH_REAL_DRIVER"] = kFakeDriver;
   w.ran = run(argv, env);
   w.reports = nlohmann::json::parse(read_file(dir.file("watch.json")), nullptr, false);
+  // A probe that stopped for an entry point the fake driver lacks checked nothing: no report proves nothing.
+  EXPECT_EQ(w.ran.err.find("probe: no entry point"), std::string::npos) << w.ran.err;
   return w;
 }
 
@@ -444,6 +446,7 @@ TEST(Watch, StreamsAndEventsAcrossContexts) {
   // succeed and is not reported; its launch there, and the driver's copy, are.
   const Watched copy = watch({"another_devices_stream", "runtime_copy"});
   ASSERT_FALSE(copy.reports.is_discarded()) << copy.ran.err;
+  ASSERT_NE(copy.ran.out.find("copy: 0"), std::string::npos) << copy.ran.out << copy.ran.err;  // the copy was made
   EXPECT_TRUE(copy.reports["hazards"].empty()) << copy.reports.dump(2);
   expect_one(watch({"another_devices_stream", "runtime_launch"}), "stream_of_another_context",
              "streams_events.stream_of_another_context_used_while_one_is_current.kernel_launch");

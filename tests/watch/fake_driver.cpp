@@ -341,6 +341,7 @@ FAKE cuGetProcAddress_v2(const char* symbol, void** pfn, int version, std::uint6
       {"cuIpcOpenEventHandle", reinterpret_cast<void*>(&cuIpcOpenEventHandle)},
       {"cuIpcCloseMemHandle", reinterpret_cast<void*>(&cuIpcCloseMemHandle)},
       {"cuMemsetD8Async", reinterpret_cast<void*>(&cuMemsetD8Async)},
+      {"cuMemcpyHtoDAsync", reinterpret_cast<void*>(&cuMemcpyHtoDAsync_v2)},
       {"cuMemcpyDtoH", reinterpret_cast<void*>(&cuMemcpyDtoH_v2)},
       {"cuLibraryLoadData", reinterpret_cast<void*>(&cuLibraryLoadData)},
   };

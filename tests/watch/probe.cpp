@@ -273,8 +273,9 @@ int main(int argc, char** argv) {
     rt_set_current(device0);
     int words[64] = {};
     if (arg == "runtime_copy")
-      runtime_entry<CUresult (*)(CUdeviceptr, const void*, std::size_t, CUstream)>("cuMemcpyHtoDAsync")(p, words, sizeof words, stream);
-    if (arg == "program_copy") cuMemcpyHtoDAsync(p, words, sizeof words, stream);
+      std::printf("copy: %d\n", runtime_entry<CUresult (*)(CUdeviceptr, const void*, std::size_t, CUstream)>("cuMemcpyHtoDAsync")(
+                                     p, words, sizeof words, stream));
+    if (arg == "program_copy") std::printf("copy: %d\n", cuMemcpyHtoDAsync(p, words, sizeof words, stream));
     if (arg == "runtime_launch")
       runtime_entry<CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, CUstream, void**,
                                  void**)>("cuLaunchKernel")(nullptr, 1, 1, 1, 1, 1, 1, 0, stream, nullptr, nullptr);
