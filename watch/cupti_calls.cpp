@@ -2,7 +2,7 @@
 // driver itself (CUDA_INJECTION64_PATH), it logs every driver and runtime API entry of the process
 // with its thread, watched by the interposer or not, through CUPTI's callback API: what the interposer
 // cannot see (runtime calls; driver calls it passes straight through) is what decides whether a
-// hazard case can be recalled at all (docs/watch.md, "Hazard cases watch cannot tell").
+// hazard case can be recalled at all (docs/watch.md, Limits).
 //   CUDA_INJECTION64_PATH=build/watch-driver/libctxshare_cupti_calls.so CTXSHARE_CUPTI_OUT=DIR ctxshare run ID
 // leaves DIR/<pid>.txt: one "<tid> <D|R> <function>" line per entry. A diagnostic for a GPU machine;
 // it holds CUPTI's one subscriber, so it does not run beside a profiler.
