@@ -263,6 +263,7 @@ struct ThreadState {
   // The context (and its generation) a CUDA library's launch was last found at home in, on this thread.
   CUcontext library_home = nullptr;
   unsigned library_home_generation = 0;
+  void* last_code = nullptr;  // the kernel handle check_code_loaded_beside_a_running_kernel saw last
   std::array<Entry, 8> ring{};
   std::size_t calls = 0;
   CUcontext current() const { return stack.empty() ? nullptr : stack.back().ctx; }
@@ -987,11 +988,24 @@ CUresult made(const Call& c, std::unordered_map<void*, Object>& map, Handle* han
 }
 
 // Checks before a call that uses objects; the report comes after it, with its result.
+// The few handles one call uses, kept in place: a launch makes no allocation of its own under watch.
+template <class T>
+struct Few {
+  std::array<T, 2> items{};
+  std::size_t n = 0;
+  void push_back(const T& item) {
+    if (n == items.size()) std::abort();  // a wrapper listing more than any call takes: a bug here
+    items[n++] = item;
+  }
+  const T* begin() const { return items.data(); }
+  const T* end() const { return items.data() + n; }
+};
+
 struct Uses {
   explicit Uses(const Call& call) : c(call) {}
   const Call& c;
-  std::vector<std::pair<const char*, void*>> streams, events, modules, functions;
-  std::vector<CUdeviceptr> memory;
+  Few<std::pair<const char*, void*>> streams, events, modules, functions;
+  Few<CUdeviceptr> memory;
   CUstream work_stream = nullptr;
   bool has_work_stream = false;
   // A program's launch handle: checked against the current context only if cuModuleGetFunction made it;
@@ -1450,7 +1464,8 @@ CUresult generic_copy(const Call& c, CUdeviceptr dst, CUdeviceptr src, CUresult 
     report(c, "no_current_context", c.label() + "/" + way, c.label() + " (" + way + ") on a thread with no current context");
   }
   Uses u(c);
-  u.memory = {dst, src};
+  u.memory.push_back(dst);
+  u.memory.push_back(src);
   u.check(r);
   return r;
 }
@@ -1666,9 +1681,13 @@ void name_the_call_a_load_served(const Call& c) {
 void check_code_loaded_beside_a_running_kernel(const Call& c, void* code = nullptr) {
   Model& m = model();
   name_the_call_a_load_served(c);
+  // The handle this thread asked about last was seen then (used_code only grows): a launch loop takes
+  // no lock here.
+  if (code != nullptr && code == c.thread->last_code) return;
   std::vector<std::pair<void*, Launch>> others;
   {
     std::lock_guard lock(m.mutex);
+    if (code != nullptr) c.thread->last_code = code;
     if (code != nullptr && !m.used_code.insert(code).second) return;
     for (const auto& [stream, launch] : m.last_launch)
       if (launch.thread != c.thread->index && c.thread->loaded_beside.count(launch.number) == 0) others.push_back({stream, launch});

@@ -21,7 +21,7 @@ int bench_command(const BenchArgs& a) {
     if (from.is_discarded() || !from.is_object()) return bad_input("bench: " + a.from_path + " is not the JSON of a bench");
   }
   const nlohmann::json bench = !from.is_null() ? from
-                               : a.watch_cost  ? run_watch_cost_bench({a.watch_runs, a.launches})
+                               : a.watch_cost  ? run_watch_cost_bench({a.watch_runs, a.launches, a.watch_reps})
                                : a.suite       ? run_suite_bench(a.suite_jobs)
                                                : run_bench(*def, {a.runs, a.repetitions});
   if (bench.is_null()) return 1;

@@ -73,7 +73,7 @@ struct BenchArgs {
   bool suite = false;                 // the suite figure instead of the mixing benchmarks
   std::vector<int> suite_jobs = {1, 4, 8, 16};
   bool watch_cost = false;            // the launch loop bare and under `ctxshare watch`'s interposer instead
-  int watch_runs = 9, launches = 100000;
+  int watch_runs = 15, launches = 100000, watch_reps = 5;
   std::string from_path;              // no run: print and chart this JSON (a committed bench)
 };
 int bench_command(const BenchArgs& a);

@@ -144,7 +144,9 @@ Command add_bench(CLI::App& app) {
       ->delimiter(',');
   cmd->add_flag("--watch-cost", a->watch_cost,
                 "what `ctxshare watch` costs instead: the launch loop (watch/bench_launches.cu) bare and under the interposer, alternating; medians and their ratio");
-  cmd->add_option("--watch-runs", a->watch_runs, "processes of each kind for --watch-cost (default 9)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--watch-runs", a->watch_runs, "processes of each kind for --watch-cost (default 15)")->check(CLI::Range(1, 1000));
+  cmd->add_option("--watch-reps", a->watch_reps, "timed loops of each kind per process for --watch-cost, after a warm-up (default 5)")
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--launches", a->launches, "launches per loop for --watch-cost (default 100000)")->check(CLI::Range(1, 100000000));
   return {cmd, [a] { return bench_command(*a); }};
 }

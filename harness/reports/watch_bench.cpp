@@ -1,7 +1,8 @@
 // `ctxshare bench --watch-cost`: what `ctxshare watch` costs a launch-heavy program. The launch loop
 // (watch/bench_launches.cu: cuLaunchKernel through the exported symbol, then <<<>>> through whatever
-// the runtime resolved) runs `runs` times bare and `runs` times under the interposer, alternating so
-// that clocks and other load weigh on both alike. Runs from the scheduling side: the loop's processes
+// the runtime resolved, each timed `reps` times in a process after a warm-up) runs in `runs` processes
+// bare and `runs` under the interposer, alternating so that clocks and other load weigh on both alike;
+// the medians are over every timed loop. Runs from the scheduling side: the loop's processes
 // are the only ones that load the driver.
 #include "harness/reports/watch_bench.h"
 #include "harness/reports/build_locations.h"
@@ -92,7 +93,7 @@ nlohmann::json run_watch_cost_bench(const WatchCostOptions& options) {
   const std::filesystem::path reports = std::filesystem::temp_directory_path() / ("ctxshare-watch-cost-" + std::to_string(::getpid()));
   std::filesystem::create_directories(reports);
   const auto watched_env = watch_environment(interposer_dir, real_driver, reports.string());
-  const std::vector<std::string> argv = {program, std::to_string(options.launches)};
+  const std::vector<std::string> argv = {program, std::to_string(options.launches), std::to_string(options.reps)};
   const char* const kLoops[] = {"cuLaunchKernel_s", "runtime_launch_s"};
   std::map<std::string, std::vector<double>> bare, watched;
   for (int i = 0; i < options.runs; ++i)
@@ -100,17 +101,25 @@ nlohmann::json run_watch_cost_bench(const WatchCostOptions& options) {
       int status = 0;
       const std::string line = output_of(argv, under_watch ? watched_env : decltype(watched_env){}, &status);
       const auto record = nlohmann::json::parse(line, nullptr, false);
-      if (status != 0 || !record.is_object()) {
+      auto complete = [&] {
+        for (const char* loop : kLoops)
+          if (!record.contains(loop) || !record[loop].is_array() || record[loop].size() != static_cast<std::size_t>(options.reps))
+            return false;
+        return true;
+      };
+      if (status != 0 || !record.is_object() || !complete()) {
         std::fprintf(stderr, "ctxshare: bench: the launch loop failed %s (status %d)\n", under_watch ? "under the interposer" : "bare", status);
         std::filesystem::remove_all(reports);
         return nullptr;
       }
-      for (const char* loop : kLoops) (under_watch ? watched : bare)[loop].push_back(record.value(loop, 0.0));
+      for (const char* loop : kLoops)
+        for (const auto& seconds : record.value(loop, nlohmann::json::array()))
+          if (seconds.is_number()) (under_watch ? watched : bare)[loop].push_back(seconds.get<double>());
     }
   // What the interposer saw of the loop's processes: every one loaded the real driver, none reported.
   const nlohmann::json seen = watch_of_case(reports.string());
   std::filesystem::remove_all(reports);
-  out["settings"] = {{"runs", options.runs}, {"launches", options.launches}, {"program", program},
+  out["settings"] = {{"runs", options.runs}, {"launches", options.launches}, {"reps", options.reps}, {"program", program},
                      {"interposer", interposer_dir + "/libcuda.so.1"}, {"real_driver", real_driver}};
   out["watch_check"] = {{"processes", seen["processes"].size()}, {"loaded", seen["loaded"]}, {"hazards", seen["hazards"].size()}};
   for (const char* loop : kLoops) {
