@@ -547,6 +547,48 @@ TEST(Watch, ALibrarysObjectOfADestroyedContextIsNamedByTheLibrary) {
       << w.ran.err;
 }
 
+// A CUDA library handle (found through dlsym, as the suite and ctypes find cuRAND's) alive when its
+// context is destroyed: reported at the destroy of the context, and again at the handle's destroy,
+// which the library still receives.
+TEST(Watch, ALibraryHandleThatOutlivesItsContextIsReportedAtTheEndAndAtItsDestroy) {
+  const Watched w = watch({"library_handle", "context_destroyed_first"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  ASSERT_EQ(w.reports["hazards"].size(), 2u) << w.reports.dump(2);
+  const auto& at_end = w.reports["hazards"][0];
+  EXPECT_EQ(at_end.value("hazard", ""), "library_handle_outlived_its_context");
+  EXPECT_EQ(at_end.value("key", ""), "program:cuCtxDestroy_v2/lib:curand/created_context");
+  EXPECT_EQ(at_end.value("level", ""), "warning");
+  EXPECT_EQ(at_end.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
+  const auto& at_destroy = w.reports["hazards"][1];
+  EXPECT_EQ(at_destroy.value("key", ""), "curandDestroyGenerator/lib:curand/after/program:cuCtxDestroy_v2");
+  EXPECT_EQ(at_destroy.value("level", ""), "error");
+  EXPECT_EQ(at_destroy.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
+  EXPECT_EQ(at_destroy.value("function", ""), "curandDestroyGenerator");
+  // The thread's recent calls name the library's: the create, the context's destroy, the handle's.
+  std::vector<std::string> recent;
+  for (const auto& call : at_destroy["recent"]) recent.push_back(call.value("function", ""));
+  EXPECT_NE(std::find(recent.begin(), recent.end(), "curandCreateGenerator"), recent.end()) << at_destroy.dump(2);
+  EXPECT_EQ(recent.back(), "curandDestroyGenerator");
+}
+
+TEST(Watch, ALibraryHandleDestroyedBeforeItsContextIsNotReported) {
+  const Watched w = watch({"library_handle", "handle_destroyed_first"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+}
+
+// The preloaded dlsym jumps to glibc's with the caller's return address: RTLD_NEXT from the program
+// still starts after the program (the preload, first after it, has the symbol), not after the preload.
+TEST(Watch, ThePreloadedDlsymKeepsRtldNextRelativeToItsCaller) {
+  const Watched w = watch({"rtld_next"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, "RTLD_NEXT finds the exit marker's symbol: yes\n");
+}
+
 // cuDevicePrimaryCtxReset while the runtime retains the primary is documented: nothing to report until
 // something of the reset primary is used.
 TEST(Watch, ADocumentedResetIsNotReportedByItself) {

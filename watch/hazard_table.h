@@ -79,6 +79,10 @@ inline constexpr HazardText kHazardTexts[] = {
     {"library_handle_of_another_context",
      "a CUDA library worked under another context than the one its handle (plan, generator) was made under: its launch "
      "was refused there, or it launched where it made none of its objects while holding live ones in another context"},
+    {"library_handle_outlived_its_context",
+     "a CUDA library handle (cuBLAS, cuFFT, cuRAND, cuSPARSE, cuSOLVER) outlived the context it was made in: the context "
+     "was destroyed, reset or released while the handle was alive, or the handle was destroyed after that; what the "
+     "library made in the context (events, workspace, plan memory) went with it"},
     {"stale_pointer_freed_a_new_allocation",
      "a pointer of a reset (or destroyed) context was freed after a new allocation received its address: the free "
      "released the new allocation, which was then used"},
@@ -112,6 +116,8 @@ inline constexpr HazardText kHazardTexts[] = {
 //   runtime_objects_left_in_an_ended_context  <the ending call>/<stream | event | stream+event: what the runtime left>
 //   kernel_handle_of_the_other_kind     <use>/<CUkernel | CUfunction: what it was given>
 //   library_handle_of_another_context   <use>/lib:<library>/<refused/<created_context | primary> | no_objects_here>
+//   library_handle_outlived_its_context <the ending call>/lib:<library>/<created_context | primary>, at the end;
+//                                       <destroy function>/lib:<library>/after/<the ending call>, at the handle's destroy
 //   stale_pointer_freed_a_new_allocation  <the free>/<the use after it>/<what ended the stale allocation's context>
 //   no_current_context, a CUDA library's launch refused: <use>/lib:<library>/no_current_context/<thread_never_had_one |
 //                                       thread_had_one>; the program's launch of the runtime's CUfunction on a
@@ -585,6 +591,56 @@ inline constexpr HazardRow kHazardTable[] = {
     {"library_handle_of_another_context", "*:cuLaunchKernel/lib:cublas/no_objects_here", "warning",
      "libraries.cublas_handle_made_in_one_context_used_in_another"},
     {"library_handle_of_another_context", "*", "warning", ""},
+    // A CUDA library handle alive when its context ended (watch/library_handles.cpp tells of handles), or
+    // destroyed after: created contexts end by cuCtxDestroy (or PyCUDA's cuCtxDetach), primaries by a reset
+    // or a release.
+    {"library_handle_outlived_its_context", "cublasDestroy_v2/lib:cublas/after/*:cuCtx*", "error",
+     "teardown.cublasDestroy_after_its_context_ended.cuCtxDestroy"},
+    {"library_handle_outlived_its_context", "cublasDestroy_v2/lib:cublas/after/program:cuDevicePrimaryCtxReset*", "error",
+     "teardown.cublasDestroy_after_its_context_ended.cuDevicePrimaryCtxReset"},
+    {"library_handle_outlived_its_context", "cublasDestroy_v2/lib:cublas/after/runtime:cuDevicePrimaryCtxReset*", "error",
+     "teardown.cublasDestroy_after_its_context_ended.cudaDeviceReset"},
+    {"library_handle_outlived_its_context", "*/lib:cublas/created_context", "warning",
+     "library_contexts.cublas_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cublas/after/*:cuCtx*", "error",
+     "library_contexts.cublas_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cublas/primary", "warning",
+     "library_contexts.cublas_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cublas/after/*", "error",
+     "library_contexts.cublas_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cufft/created_context", "warning",
+     "library_contexts.cufft_plan_executed_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cufft/after/*:cuCtx*", "error",
+     "library_contexts.cufft_plan_executed_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cufft/primary", "warning",
+     "library_contexts.cufft_plan_executed_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cufft/after/*", "error",
+     "library_contexts.cufft_plan_executed_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:curand/created_context", "warning",
+     "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:curand/after/*:cuCtx*", "error",
+     "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:curand/primary", "warning",
+     "library_contexts.curand_generator_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:curand/after/*", "error",
+     "library_contexts.curand_generator_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cusparse/created_context", "warning",
+     "library_contexts.cusparse_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cusparse/after/*:cuCtx*", "error",
+     "library_contexts.cusparse_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cusparse/primary", "warning",
+     "library_contexts.cusparse_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cusparse/after/*", "error",
+     "library_contexts.cusparse_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cusolver/created_context", "warning",
+     "library_contexts.cusolver_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cusolver/after/*:cuCtx*", "error",
+     "library_contexts.cusolver_handle_used_after_its_context_is_gone.created_context_destroyed"},
+    {"library_handle_outlived_its_context", "*/lib:cusolver/primary", "warning",
+     "library_contexts.cusolver_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*/lib:cusolver/after/*", "error",
+     "library_contexts.cusolver_handle_used_after_its_context_is_gone.primary_reset"},
+    {"library_handle_outlived_its_context", "*", "warning", ""},
     // A stale free released the allocation that had received the stale pointer's address.
     {"stale_pointer_freed_a_new_allocation", "runtime:cuMemFree*/*/runtime:cuDevicePrimaryCtxReset*", "error",
      "stale_objects.stale_pointer_freed_after_the_reset_and_a_new_allocation"},

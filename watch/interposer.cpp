@@ -355,6 +355,15 @@ struct Model {
   std::map<CUdeviceptr, FreedOverStale> freed_over_stale;
   std::string forked_from;  // in a forked child of an initialized parent: which component initialized it
   bool fork_reported = false;
+  // CUDA library handles alive (library_handles.cpp tells), by library and handle: the context current
+  // when each was made, and the call that made it.
+  struct LibraryHandle {
+    CUcontext ctx = nullptr;
+    unsigned generation = 0;
+    std::string made_by;  // "curandCreateGenerator"
+    std::uint64_t number = 0;
+  };
+  std::map<std::pair<std::string, const void*>, LibraryHandle> library_handles;
 };
 // Never destroyed: threads that end during exit still report into it.
 Model& model() {
@@ -834,6 +843,34 @@ void check_runtime_objects_left(const Call& c, CUcontext ctx) {
              std::to_string(events) + " event(s) the runtime made in it are not destroyed");
 }
 
+// A context ending while CUDA library handles made in it are alive (not at exit, where handles are
+// left to the process's end): each handle keeps what its library made in the context (cuBLAS's events
+// and workspace, cuFFT's plan memory), and its next use or destroy works on what is gone. Keyed
+// "<the ending call>/lib:<library>/<created_context | primary>", by the oldest such handle. Called with
+// the model locked, before context_ended.
+bool exiting() { return g_exit != nullptr && __atomic_load_n(&g_exit->exiting, __ATOMIC_RELAXED); }
+
+void check_library_handles_left(const Call& c, CUcontext ctx) {
+  if (ctx == nullptr || exiting()) return;
+  Model& m = model();
+  const ContextRecord& r = record_of(ctx);
+  const std::pair<std::string, const void*>* oldest_key = nullptr;
+  const Model::LibraryHandle* oldest = nullptr;
+  int n = 0;
+  for (const auto& entry : m.library_handles) {
+    const Model::LibraryHandle& h = entry.second;
+    if (h.ctx != ctx || h.generation != r.generation) continue;
+    ++n;
+    if (oldest == nullptr || h.number < oldest->number) oldest = &h, oldest_key = &entry.first;
+  }
+  if (oldest == nullptr) return;
+  report(c, "library_handle_outlived_its_context",
+         c.label() + "/lib:" + oldest_key->first + "/" + (r.primary ? "primary" : "created_context"),
+         c.label() + " ended " + (r.primary ? "primary context " : "context ") + pointer_text(ctx) + " while " +
+             std::to_string(n) + " CUDA library handle(s) made in it are alive (the oldest: " + oldest_key->first + " handle " +
+             pointer_text(oldest_key->second) + " of " + oldest->made_by + ", call " + std::to_string(oldest->number) + ")");
+}
+
 void context_ended(CUcontext ctx, char why, const std::string& by) {
   ContextRecord& r = record_of(ctx);
   r.endings.resize(r.generation + 1, why);
@@ -852,6 +889,7 @@ void primary_ended(const Call& c, CUdevice dev, bool is_release) {
   // The runtime's own last release is its teardown at exit: what it leaves is not used again.
   if (!(is_release && c.origin == Origin::runtime)) {
     check_runtime_objects_left(c, p.ctx);
+    check_library_handles_left(c, p.ctx);
     exported_memory_of_ended_context(c, p.ctx);
   }
   if (p.ctx != nullptr) context_ended(p.ctx, 'r', c.label());
@@ -937,6 +975,7 @@ CUresult do_destroy(const Call& c, CUcontext ctx, CUresult (*real)(CUcontext)) {
   check_forked(c);
   if (r != kSuccess) return r;
   check_runtime_objects_left(c, ctx);
+  check_library_handles_left(c, ctx);
   exported_memory_of_ended_context(c, ctx);
   context_ended(ctx, 'd', c.label());
   // "If ctx is current to the calling thread then ctx will also be popped" (cuCtxDestroy).
@@ -2078,6 +2117,56 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
 
 // ---- loading ----
 
+// ---- CUDA library handles (library_handles.cpp, in the preloaded exit marker) ----
+
+// A library function the preloaded library saw, numbered and remembered among the thread's recent
+// calls like a driver call; none of the checks a driver call gets at exit or after the teardown.
+Call library_call(const char* function, void* site) {
+  Model& m = model();
+  ThreadState& t = this_thread();
+  const std::uint64_t number = m.calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (t.index == 0) {
+    t.index = m.threads.fetch_add(1, std::memory_order_relaxed) + 1;
+    t.tid = static_cast<long>(syscall(SYS_gettid));
+  }
+  t.ring[t.calls++ % t.ring.size()] = Entry{number, function, Origin::program, 0};
+  return Call{Origin::program, function, site, number, &t};
+}
+
+// Made with this context current: the library binds the handle to it (or, with none, to the primary
+// its own runtime instance made current inside the call).
+void library_handle_made(const char* library, const char* function, const void* handle, void* site) {
+  const Call c = library_call(function, site);
+  const CUcontext ctx = real_current();
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  m.library_handles[{library, handle}] = Model::LibraryHandle{ctx, record_of(ctx).generation, function, c.number};
+}
+
+// Destroyed after its context ended: reported before the call, which may crash. Keyed
+// "<destroy function>/lib:<library>/after/<the call that ended the context>".
+void library_handle_destroying(const char* library, const char* function, const void* handle, void* site) {
+  const Call c = library_call(function, site);
+  Model& m = model();
+  std::lock_guard lock(m.mutex);
+  const auto it = m.library_handles.find({library, handle});
+  if (it == m.library_handles.end()) return;
+  const Model::LibraryHandle h = it->second;
+  m.library_handles.erase(it);
+  if (h.ctx == nullptr || exiting()) return;
+  const ContextRecord& r = record_of(h.ctx);
+  if (r.generation == h.generation) return;
+  const std::string ender = h.generation < r.enders.size() ? r.enders[h.generation] : "?";
+  report(c, "library_handle_outlived_its_context", std::string(function) + "/lib:" + library + "/after/" + ender,
+         std::string(function) + " of " + library + " handle " + pointer_text(handle) + ", made by " + h.made_by + " (call " +
+             std::to_string(h.number) + ") in context " + pointer_text(h.ctx) + ", which " + ender + " ended since");
+}
+
+struct LibraryHooks {
+  void (*made)(const char*, const char*, const void*, void*);
+  void (*destroying)(const char*, const char*, const void*, void*);
+};
+
 [[gnu::constructor]] void load_real_driver() {
   const char* given = std::getenv("CTXSHARE_WATCH_REAL_DRIVER");
   g_real_path = given != nullptr && *given != '\0' ? given : find_real_driver();
@@ -2106,6 +2195,10 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
   g_lazy_loading = loading == nullptr || std::strcmp(loading, "EAGER") != 0;
   g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));
   g_exit_running = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_running"));
+  if (auto* hooks = static_cast<LibraryHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_library_hooks"))) {
+    __atomic_store_n(&hooks->made, &library_handle_made, __ATOMIC_RELEASE);
+    __atomic_store_n(&hooks->destroying, &library_handle_destroying, __ATOMIC_RELEASE);
+  }
   pthread_atfork(nullptr, nullptr, &on_fork_child);
   char exe[PATH_MAX] = {};
   [[maybe_unused]] auto len = readlink("/proc/self/exe", exe, sizeof exe - 1);

@@ -67,3 +67,19 @@ extern "C" [[gnu::visibility("default")]] CUresult fakelib_launch(CUfunction f) 
   g_last_result = library_runtime_entry<Launch>("cuLaunchKernel")(f, 1, 1, 1, 1, 1, 1, 0, nullptr, nullptr, nullptr);
   return g_last_result;
 }
+
+// A library's handle, as cuRAND makes one: found by the probe through dlsym (as the suite and ctypes find
+// cuRAND's), so that the preloaded library_handles.cpp wraps it. Nothing of the driver is touched.
+namespace {
+int g_generators_destroyed = 0;
+}
+extern "C" [[gnu::visibility("default")]] int curandCreateGenerator(void** generator, int) {
+  *generator = new int(0);
+  return 0;
+}
+extern "C" [[gnu::visibility("default")]] int curandDestroyGenerator(void* generator) {
+  delete static_cast<int*>(generator);
+  ++g_generators_destroyed;
+  return 0;
+}
+extern "C" [[gnu::visibility("default")]] int fakelib_generators_destroyed() { return g_generators_destroyed; }

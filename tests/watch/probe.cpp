@@ -4,6 +4,7 @@
 // was itself resolved through cuGetProcAddress, as the CUDA runtime does.
 #include <cuda.h>
 #include <cudaTypedefs.h>
+#include <dlfcn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -117,6 +118,7 @@ extern "C" CUresult fakefft_launch(CUfunction f);
 
 CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
 extern "C" void fakelib_start_with_teardown_at_exit();
+extern "C" int fakelib_generators_destroyed();
 
 // What exit handlers and thread-local destructors release (scenario exit_calls).
 CUdeviceptr g_runtime_memory = 0;
@@ -329,6 +331,27 @@ int main(int argc, char** argv) {
     fakelib_event_create(&event);
     rt_release(0);
     std::printf("destroy: %d\n", fakelib_event_destroy(event));
+    return 0;
+  }
+  if (scenario == "library_handle") {  // arg: context_destroyed_first or handle_destroyed_first
+    // Found as the suite and ctypes find a library's functions: dlopen, then dlsym of the handle.
+    void* library = dlopen("libcublas_watchprobe.so", RTLD_NOW | RTLD_NOLOAD);
+    auto create = reinterpret_cast<int (*)(void**, int)>(dlsym(library, "curandCreateGenerator"));
+    auto destroy = reinterpret_cast<int (*)(void*)>(dlsym(library, "curandDestroyGenerator"));
+    if (create == nullptr || destroy == nullptr) return std::printf("probe: no library function\n"), 90;
+    CUcontext ctx = nullptr;
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    void* generator = nullptr;
+    std::printf("create: %d\n", create(&generator, 100));
+    if (arg == "handle_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
+    cuCtxDestroy(ctx);
+    if (arg == "context_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
+    std::printf("destroyed by the library: %d\n", fakelib_generators_destroyed());
+    return 0;
+  }
+  if (scenario == "rtld_next") {  // dlsym(RTLD_NEXT) from the program: the next object after it, the preload first
+    std::printf("RTLD_NEXT finds the exit marker's symbol: %s\n",
+                dlsym(RTLD_NEXT, "ctxshare_watch_exit_running") != nullptr ? "yes" : "no");
     return 0;
   }
   if (scenario == "library_event_after_cuCtxDestroy") {
