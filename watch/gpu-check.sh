@@ -30,7 +30,7 @@ if command -v jq >/dev/null; then
     >"$out/no-exit-marker.txt"
   echo "not loaded: $(wc -l <"$out/not-loaded.txt") cases; without the exit marker: $(wc -l <"$out/no-exit-marker.txt"); reports: $out/reports-by-case.tsv"
 fi
-"$ctxshare" bench --watch-cost --watch-runs 9 --json "$out/bench-watch-cost.json" >"$out/bench-watch-cost.txt" 2>&1
+"$ctxshare" bench --watch-cost --json "$out/bench-watch-cost.json" >"$out/bench-watch-cost.txt" 2>&1
 echo "bench --watch-cost exit $?:"
 grep 'under watch\|interposer' "$out/bench-watch-cost.txt"
 # Everything above in one file, beside OUT_DIR (inside it, tar would read the archive it writes).
