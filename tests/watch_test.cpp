@@ -402,7 +402,7 @@ TEST(Watch, RuntimeObjectsLeftInAnEndedContextAreReportedWhereItEnds) {
   for (const auto& [left, id] : std::vector<std::pair<std::string, std::string>>{
            {"both", "teardown.exit_handler_releases_what_cudaDeviceReset_destroyed.cudaStreamDestroy"},
            {"stream", "stale_objects.stream_destroyed_after_its_context_ended.runtime.cudaDeviceReset"},
-           {"event", "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cudaEventDestroy"}}) {
+           {"event", "stale_objects.runtime_event_used_after_its_context_ended.cudaDeviceReset.cudaEventRecord"}}) {
     SCOPED_TRACE(left);
     expect_one(watch({"runtime_objects_at_reset", left}), "runtime_objects_left_in_an_ended_context", id);
   }
