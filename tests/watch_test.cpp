@@ -573,6 +573,26 @@ TEST(Watch, ALibraryHandleThatOutlivesItsContextIsReportedAtTheEndAndAtItsDestro
   EXPECT_EQ(recent.back(), "curandDestroyGenerator");
 }
 
+// The same through calls the dynamic linker binds (a program linked with the library): the preloaded
+// library's exported functions come first. cuSOLVER's own cuBLAS handle, made inside cusolverDnCreate,
+// is not told apart: the report names cuSOLVER.
+TEST(Watch, ALibraryHandleOfALinkedLibraryIsFollowedAndANestedOneBelongsToTheOuter) {
+  // The third: a plugin loaded with a local scope links it (an extension module linked with cuSPARSE):
+  // the library's own function is found in the plugin's scope.
+  for (const auto& [library, destroy] : std::vector<std::pair<std::string, std::string>>{
+           {"curand", "curandDestroyGenerator"}, {"cusolver", "cusolverDnDestroy"}, {"cusparse", "cusparseDestroy"}}) {
+    SCOPED_TRACE(library);
+    const Watched w = library == "cusparse" ? watch({"library_handle_in_a_plugin"}) : watch({"library_handle_linked", library});
+    EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+    EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\n");
+    ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+    ASSERT_EQ(w.reports["hazards"].size(), 2u) << w.reports.dump(2);
+    EXPECT_EQ(w.reports["hazards"][0].value("key", ""), "program:cuCtxDestroy_v2/lib:" + library + "/created_context");
+    EXPECT_EQ(w.reports["hazards"][1].value("key", ""), destroy + "/lib:" + library + "/after/program:cuCtxDestroy_v2");
+    EXPECT_NE(w.ran.err.find("1 CUDA library handle(s)"), std::string::npos) << w.ran.err;
+  }
+}
+
 TEST(Watch, ALibraryHandleDestroyedBeforeItsContextIsNotReported) {
   const Watched w = watch({"library_handle", "handle_destroyed_first"});
   EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;

@@ -4,16 +4,19 @@
 //
 // Why here: the interposer sees the driver calls a library makes, not its handles. cuRAND and cuSPARSE
 // used after their context was destroyed make the same driver calls as a handle made anew (their CUPTI
-// traces in docs/results/watch/calls/). The suite, ctypes (PyCUDA with cuBLAS, scikit-cuda) and most
-// plugins load these libraries with dlopen and find each function with dlsym; so this library defines
-// dlsym. For a handle it gives (dlopen's) and a function it watches, dlsym hands back a wrapper that
-// forwards to the library's own function and calls the interposer's hook; every other request jumps
-// to glibc's dlsym with the caller's return address untouched, so RTLD_NEXT and RTLD_DEFAULT keep
-// their meaning (a C++ wrapper that called it would make this library their caller). Calls bound by
-// the dynamic linker (a program linked with -lcublas) do not come here (Limits).
+// traces in docs/results/watch/calls/). Two ways in, since a program reaches a library's functions in
+// two: calls the dynamic linker binds (a program or a library linked with -lcublas) come to the
+// functions this library exports under the same names, preloaded so that they come first; functions
+// found with dlsym (the suite, ctypes: PyCUDA with cuBLAS, scikit-cuda; most plugins) come through the
+// dlsym this library defines, which for a handle it gives (dlopen's) and a function it watches hands
+// back a wrapper. Both forward to the library's own function and tell the interposer. Every other
+// dlsym request jumps to glibc's with the caller's return address untouched, so RTLD_NEXT and
+// RTLD_DEFAULT keep their meaning (a C++ wrapper that called it would make this library their caller).
 //
 // C ABI and libc only. Every wrapped function returns its library's status, 0 for success.
 #include <dlfcn.h>
+#include <link.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <atomic>
@@ -99,22 +102,72 @@ const void* plan_key(int plan) { return reinterpret_cast<const void*>(static_cas
     (p, rank, n, inembed, istride, idist, onembed, ostride, odist, type, batch), plan_key(*p))                   \
   X(destroying, cufft, cufftDestroy, (int p), (p), plan_key(p))
 
-#define CTXSHARE_CALL_REAL(name, params, args) reinterpret_cast<int(*) params>(real_##name.load(std::memory_order_acquire)) args
-#define CTXSHARE_WRAP_made(lib, name, params, args, handle)                    \
-  int wrapped_##name params {                                                  \
-    void* site = __builtin_return_address(0);                                  \
-    const int status = CTXSHARE_CALL_REAL(name, params, args);                 \
-    if (status == 0) tell_made(#lib, #name, handle, site);                     \
-    return status;                                                             \
+// A create or destroy inside another (cuSOLVER's cusolverDnCreate makes a cuBLAS handle through its
+// own call of cublasCreate_v2) belongs to the outer handle: only the outermost call tells.
+thread_local int t_depth = 0;
+struct Outermost {
+  const bool is = t_depth++ == 0;
+  ~Outermost() { --t_depth; }
+};
+
+// The library's own function behind an exported wrapper below: the next definition after this library
+// in the process's global scope (a program linked with -l<library>), or else in the loaded library of
+// that name (one loaded by a plugin or an extension module with its own local scope).
+void* library_function(const char* library, const char* name) {
+  auto real_dlsym = reinterpret_cast<void* (*)(void*, const char*)>(__atomic_load_n(&ctxshare_real_dlsym, __ATOMIC_ACQUIRE));
+  if (void* next = dlsym(RTLD_NEXT, name)) return next;  // through dlsym above: this library is the caller
+  struct Search {
+    const char* library;
+    const char* name;
+    void* (*real_dlsym)(void*, const char*);
+    void* found;
+  } search{library, name, real_dlsym, nullptr};
+  dl_iterate_phdr(
+      [](struct dl_phdr_info* info, size_t, void* data) -> int {
+        auto* s = static_cast<Search*>(data);
+        const char* base = info->dlpi_name != nullptr ? strrchr(info->dlpi_name, '/') : nullptr;
+        base = base != nullptr ? base + 1 : info->dlpi_name;
+        // "libcublas.so.13", not "libcublasLt.so.13": the library's name, then ".so".
+        const size_t n = strlen(s->library);
+        if (base == nullptr || strncmp(base, "lib", 3) != 0 || strncmp(base + 3, s->library, n) != 0 ||
+            strncmp(base + 3 + n, ".so", 3) != 0 || s->real_dlsym == nullptr)
+          return 0;
+        void* handle = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+        if (handle == nullptr) return 0;
+        s->found = s->real_dlsym(handle, s->name);  // glibc's: the dlsym above would hand back its wrapper
+        dlclose(handle);
+        return s->found != nullptr;
+      },
+      &search);
+  return search.found;
+}
+int missing(const char* name) {
+  fprintf(stderr, "ctxshare-watch: %s: its library's own function was not found in the process\n", name);
+  return 1;  // every one of these libraries' "not initialized" (cuFFT's: invalid plan)
+}
+
+#define CTXSHARE_BODY_made(lib, name, params, args, handle, real)  \
+  {                                                                \
+    void* site = __builtin_return_address(0);                      \
+    auto* function = reinterpret_cast<int(*) params>(real);        \
+    if (function == nullptr) return missing(#name);                \
+    const Outermost outermost;                                     \
+    const int status = function args;                              \
+    if (status == 0 && outermost.is) tell_made(#lib, #name, handle, site); \
+    return status;                                                 \
   }
-#define CTXSHARE_WRAP_destroying(lib, name, params, args, handle)              \
-  int wrapped_##name params {                                                  \
-    tell_destroying(#lib, #name, handle, __builtin_return_address(0));         \
-    return CTXSHARE_CALL_REAL(name, params, args);                             \
+#define CTXSHARE_BODY_destroying(lib, name, params, args, handle, real) \
+  {                                                                     \
+    auto* function = reinterpret_cast<int(*) params>(real);             \
+    if (function == nullptr) return missing(#name);                     \
+    const Outermost outermost;                                          \
+    if (outermost.is) tell_destroying(#lib, #name, handle, __builtin_return_address(0)); \
+    return function args;                                               \
   }
+// What dlsym hands back for a library handle's function: its real address is the one dlsym found.
 #define CTXSHARE_WRAP(kind, lib, name, params, args, handle) \
   std::atomic<void*> real_##name{nullptr};                   \
-  CTXSHARE_WRAP_##kind(lib, name, params, args, handle)
+  int wrapped_##name params CTXSHARE_BODY_##kind(lib, name, params, args, handle, real_##name.load(std::memory_order_acquire))
 CTXSHARE_LIBRARY_FUNCTIONS(CTXSHARE_WRAP)
 
 struct Wrapped {
@@ -125,7 +178,22 @@ struct Wrapped {
 #define CTXSHARE_ROW(kind, lib, name, params, args, handle) {#name, reinterpret_cast<void*>(&wrapped_##name), &real_##name},
 const Wrapped kWrapped[] = {CTXSHARE_LIBRARY_FUNCTIONS(CTXSHARE_ROW)};
 
+// The same functions exported, for calls the dynamic linker binds (a program or a library linked with
+// -lcublas): this library is preloaded, so it comes first.
+#define CTXSHARE_EXPORT(kind, lib, name, params, args, handle)                                         \
+  std::atomic<void*> linked_##name{nullptr};                                                         \
+  void* linked_function_##name() {                                                                   \
+    void* f = linked_##name.load(std::memory_order_acquire);                                         \
+    if (f == nullptr && (f = library_function(#lib, #name)) != nullptr) linked_##name.store(f, std::memory_order_release); \
+    return f;                                                                                        \
+  }
+CTXSHARE_LIBRARY_FUNCTIONS(CTXSHARE_EXPORT)
+
 }  // namespace
+
+#define CTXSHARE_EXPORT_DEFINITION(kind, lib, name, params, args, handle) \
+  extern "C" [[gnu::visibility("default")]] int name params CTXSHARE_BODY_##kind(lib, name, params, args, handle, linked_function_##name())
+CTXSHARE_LIBRARY_FUNCTIONS(CTXSHARE_EXPORT_DEFINITION)
 
 extern "C" void* ctxshare_watched_dlsym(void* handle, const char* name) {
   if (ctxshare_real_dlsym == nullptr) {

@@ -83,3 +83,21 @@ extern "C" [[gnu::visibility("default")]] int curandDestroyGenerator(void* gener
   return 0;
 }
 extern "C" [[gnu::visibility("default")]] int fakelib_generators_destroyed() { return g_generators_destroyed; }
+
+// cuBLAS's handle, and cuSOLVER's, which makes a cuBLAS handle of its own inside cusolverDnCreate, as
+// cuSOLVER does: through a call the dynamic linker binds.
+extern "C" [[gnu::visibility("default")]] int cublasCreate_v2(void** handle) {
+  *handle = new int(1);
+  return 0;
+}
+extern "C" [[gnu::visibility("default")]] int cublasDestroy_v2(void* handle) {
+  delete static_cast<int*>(handle);
+  return 0;
+}
+extern "C" [[gnu::visibility("default")]] int cusolverDnCreate(void** handle) {
+  void* blas = nullptr;
+  if (int status = cublasCreate_v2(&blas); status != 0) return status;
+  *handle = blas;  // the fake's cuSOLVER handle is its cuBLAS handle
+  return 0;
+}
+extern "C" [[gnu::visibility("default")]] int cusolverDnDestroy(void* handle) { return cublasDestroy_v2(handle); }

@@ -119,6 +119,10 @@ extern "C" CUresult fakefft_launch(CUfunction f);
 CUresult rt_stream_synchronize(CUstream s) { return runtime_entry<CUresult (*)(CUstream)>("cuStreamSynchronize")(s); }
 extern "C" void fakelib_start_with_teardown_at_exit();
 extern "C" int fakelib_generators_destroyed();
+extern "C" int curandCreateGenerator(void** generator, int type);
+extern "C" int curandDestroyGenerator(void* generator);
+extern "C" int cusolverDnCreate(void** handle);
+extern "C" int cusolverDnDestroy(void* handle);
 
 // What exit handlers and thread-local destructors release (scenario exit_calls).
 CUdeviceptr g_runtime_memory = 0;
@@ -347,6 +351,31 @@ int main(int argc, char** argv) {
     cuCtxDestroy(ctx);
     if (arg == "context_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
     std::printf("destroyed by the library: %d\n", fakelib_generators_destroyed());
+    return 0;
+  }
+  if (scenario == "library_handle_linked") {  // arg: curand or cusolver, called as a program linked with it
+    CUcontext ctx = nullptr;
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    void* handle = nullptr;
+    std::printf("create: %d\n", arg == "curand" ? curandCreateGenerator(&handle, 100) : cusolverDnCreate(&handle));
+    cuCtxDestroy(ctx);
+    std::printf("destroy: %d\n", arg == "curand" ? curandDestroyGenerator(handle) : cusolverDnDestroy(handle));
+    return 0;
+  }
+  if (scenario == "library_handle_in_a_plugin") {  // a plugin beside the probe, loaded with a local scope
+    char exe[4096] = {};
+    const ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    const std::string dir = std::string(exe, n > 0 ? static_cast<std::size_t>(n) : 0);
+    void* plugin = dlopen((dir.substr(0, dir.rfind('/')) + "/libwatch_plugin.so").c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (plugin == nullptr) return std::printf("probe: no plugin: %s\n", dlerror()), 90;
+    auto make = reinterpret_cast<int (*)(void**)>(dlsym(plugin, "plugin_make_handle"));
+    auto destroy = reinterpret_cast<int (*)(void*)>(dlsym(plugin, "plugin_destroy_handle"));
+    CUcontext ctx = nullptr;
+    cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+    void* handle = nullptr;
+    std::printf("create: %d\n", make(&handle));
+    cuCtxDestroy(ctx);
+    std::printf("destroy: %d\n", destroy(handle));
     return 0;
   }
   if (scenario == "rtld_next") {  // dlsym(RTLD_NEXT) from the program: the next object after it, the preload first
