@@ -551,26 +551,30 @@ TEST(Watch, ALibrarysObjectOfADestroyedContextIsNamedByTheLibrary) {
 // context is destroyed: reported at the destroy of the context, and again at the handle's destroy,
 // which the library still receives.
 TEST(Watch, ALibraryHandleThatOutlivesItsContextIsReportedAtTheEndAndAtItsDestroy) {
-  const Watched w = watch({"library_handle", "context_destroyed_first"});
-  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
-  EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
-  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
-  ASSERT_EQ(w.reports["hazards"].size(), 2u) << w.reports.dump(2);
-  const auto& at_end = w.reports["hazards"][0];
-  EXPECT_EQ(at_end.value("hazard", ""), "library_handle_outlived_its_context");
-  EXPECT_EQ(at_end.value("key", ""), "program:cuCtxDestroy_v2/lib:curand/created_context");
-  EXPECT_EQ(at_end.value("level", ""), "warning");
-  EXPECT_EQ(at_end.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
-  const auto& at_destroy = w.reports["hazards"][1];
-  EXPECT_EQ(at_destroy.value("key", ""), "curandDestroyGenerator/lib:curand/after/program:cuCtxDestroy_v2");
-  EXPECT_EQ(at_destroy.value("level", ""), "error");
-  EXPECT_EQ(at_destroy.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
-  EXPECT_EQ(at_destroy.value("function", ""), "curandDestroyGenerator");
-  // The thread's recent calls name the library's: the create, the context's destroy, the handle's.
-  std::vector<std::string> recent;
-  for (const auto& call : at_destroy["recent"]) recent.push_back(call.value("function", ""));
-  EXPECT_NE(std::find(recent.begin(), recent.end(), "curandCreateGenerator"), recent.end()) << at_destroy.dump(2);
-  EXPECT_EQ(recent.back(), "curandDestroyGenerator");
+  // global_scope_first: the function was asked of dlopen(NULL)'s handle before the library's own.
+  for (const std::string order : {"context_destroyed_first", "global_scope_first"}) {
+    SCOPED_TRACE(order);
+    const Watched w = watch({"library_handle", order});
+    EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+    EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
+    ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+    ASSERT_EQ(w.reports["hazards"].size(), 2u) << w.reports.dump(2);
+    const auto& at_end = w.reports["hazards"][0];
+    EXPECT_EQ(at_end.value("hazard", ""), "library_handle_outlived_its_context");
+    EXPECT_EQ(at_end.value("key", ""), "program:cuCtxDestroy_v2/lib:curand/created_context");
+    EXPECT_EQ(at_end.value("level", ""), "warning");
+    EXPECT_EQ(at_end.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
+    const auto& at_destroy = w.reports["hazards"][1];
+    EXPECT_EQ(at_destroy.value("key", ""), "curandDestroyGenerator/lib:curand/after/program:cuCtxDestroy_v2");
+    EXPECT_EQ(at_destroy.value("level", ""), "error");
+    EXPECT_EQ(at_destroy.value("case", ""), "library_contexts.curand_generator_used_after_its_context_is_gone.created_context_destroyed");
+    EXPECT_EQ(at_destroy.value("function", ""), "curandDestroyGenerator");
+    // The thread's recent calls name the library's: the create, the context's destroy, the handle's.
+    std::vector<std::string> recent;
+    for (const auto& call : at_destroy["recent"]) recent.push_back(call.value("function", ""));
+    EXPECT_NE(std::find(recent.begin(), recent.end(), "curandCreateGenerator"), recent.end()) << at_destroy.dump(2);
+    EXPECT_EQ(recent.back(), "curandDestroyGenerator");
+  }
 }
 
 // The same through calls the dynamic linker binds (a program linked with the library): the preloaded

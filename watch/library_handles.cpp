@@ -208,6 +208,11 @@ extern "C" void* ctxshare_watched_dlsym(void* handle, const char* name) {
     auto real_dlsym = reinterpret_cast<void* (*)(void*, const char*)>(ctxshare_real_dlsym);
     void* real = real_dlsym != nullptr ? real_dlsym(handle, name) : nullptr;
     if (real == nullptr) return nullptr;  // glibc answers again, with its error
+    // The global scope's answer (dlopen(NULL)'s handle) is this library's exported function, which tells.
+    Dl_info found{}, self{};
+    if (dladdr(real, &found) != 0 && dladdr(reinterpret_cast<void*>(&ctxshare_watched_dlsym), &self) != 0 &&
+        found.dli_fbase == self.dli_fbase)
+      return nullptr;
     void* expected = nullptr;
     // A second copy of the library (another version, another path) is not watched: one slot per name.
     if (!w.real->compare_exchange_strong(expected, real) && expected != real) return nullptr;

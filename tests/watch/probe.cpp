@@ -337,9 +337,11 @@ int main(int argc, char** argv) {
     std::printf("destroy: %d\n", fakelib_event_destroy(event));
     return 0;
   }
-  if (scenario == "library_handle") {  // arg: context_destroyed_first or handle_destroyed_first
+  if (scenario == "library_handle") {  // arg: context_destroyed_first, global_scope_first or handle_destroyed_first
     // Found as the suite and ctypes find a library's functions: dlopen, then dlsym of the handle.
     void* library = dlopen("libcublas_watchprobe.so", RTLD_NOW | RTLD_NOLOAD);
+    // The global scope asked first (it answers with the watch library's exported functions, when preloaded).
+    if (arg == "global_scope_first") dlsym(dlopen(nullptr, RTLD_NOW), "curandCreateGenerator");
     auto create = reinterpret_cast<int (*)(void**, int)>(dlsym(library, "curandCreateGenerator"));
     auto destroy = reinterpret_cast<int (*)(void*)>(dlsym(library, "curandDestroyGenerator"));
     if (create == nullptr || destroy == nullptr) return std::printf("probe: no library function\n"), 90;
@@ -349,7 +351,7 @@ int main(int argc, char** argv) {
     std::printf("create: %d\n", create(&generator, 100));
     if (arg == "handle_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
     cuCtxDestroy(ctx);
-    if (arg == "context_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
+    if (arg != "handle_destroyed_first") std::printf("destroy: %d\n", destroy(generator));
     std::printf("destroyed by the library: %d\n", fakelib_generators_destroyed());
     return 0;
   }
