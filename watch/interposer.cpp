@@ -448,7 +448,8 @@ void after_runtime_teardown(const Call& c);
 void call_during_exit(const Call& c);
 void exported_memory_of_ended_context(const Call& c, CUcontext ctx);
 
-Call begin_call(Origin origin, const char* function, void* caller) {
+// A call numbered and remembered among its thread's recent calls (result: -1 until it ends).
+Call numbered_call(Origin origin, const char* function, void* caller, CUresult result) {
   Model& m = model();
   ThreadState& t = this_thread();
   const std::uint64_t number = m.calls.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -456,8 +457,13 @@ Call begin_call(Origin origin, const char* function, void* caller) {
     t.index = m.threads.fetch_add(1, std::memory_order_relaxed) + 1;
     t.tid = static_cast<long>(syscall(SYS_gettid));
   }
-  t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, -1};
-  const Call c{origin, function, caller, number, &t};
+  t.ring[t.calls++ % t.ring.size()] = Entry{number, function, origin, result};
+  return Call{origin, function, caller, number, &t};
+}
+
+Call begin_call(Origin origin, const char* function, void* caller) {
+  Model& m = model();
+  const Call c = numbered_call(origin, function, caller, -1);
   // A runtime instance's own last release (a library's, at its teardown) is checked in do_release.
   const bool own_release = origin == Origin::runtime && std::strncmp(function, "cuDevicePrimaryCtxRelease", 25) == 0;
   if (m.runtime_torn_down && !own_release) after_runtime_teardown(c);
@@ -2121,22 +2127,15 @@ CUresult get_proc_address(const char* symbol, void** pfn, int version, std::uint
 
 // A library function the preloaded library saw, numbered and remembered among the thread's recent
 // calls like a driver call; none of the checks a driver call gets at exit or after the teardown.
-Call library_call(const char* function, void* site) {
-  Model& m = model();
-  ThreadState& t = this_thread();
-  const std::uint64_t number = m.calls.fetch_add(1, std::memory_order_relaxed) + 1;
-  if (t.index == 0) {
-    t.index = m.threads.fetch_add(1, std::memory_order_relaxed) + 1;
-    t.tid = static_cast<long>(syscall(SYS_gettid));
-  }
-  t.ring[t.calls++ % t.ring.size()] = Entry{number, function, Origin::program, 0};
-  return Call{Origin::program, function, site, number, &t};
+// result: 0 for a create told after its success, -1 for a destroy told before it.
+Call library_call(const char* function, void* site, CUresult result) {
+  return numbered_call(Origin::program, function, site, result);
 }
 
 // Made with this context current: the library binds the handle to it (or, with none, to the primary
 // its own runtime instance made current inside the call).
 void library_handle_made(const char* library, const char* function, const void* handle, void* site) {
-  const Call c = library_call(function, site);
+  const Call c = library_call(function, site, kSuccess);
   const CUcontext ctx = real_current();
   Model& m = model();
   std::lock_guard lock(m.mutex);
@@ -2146,7 +2145,7 @@ void library_handle_made(const char* library, const char* function, const void* 
 // Destroyed after its context ended: reported before the call, which may crash. Keyed
 // "<destroy function>/lib:<library>/after/<the call that ended the context>".
 void library_handle_destroying(const char* library, const char* function, const void* handle, void* site) {
-  const Call c = library_call(function, site);
+  const Call c = library_call(function, site, static_cast<CUresult>(-1));
   Model& m = model();
   std::lock_guard lock(m.mutex);
   const auto it = m.library_handles.find({library, handle});
