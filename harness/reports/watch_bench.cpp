@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -103,7 +104,8 @@ nlohmann::json run_watch_cost_bench(const WatchCostOptions& options) {
       const auto record = nlohmann::json::parse(line, nullptr, false);
       auto complete = [&] {
         for (const char* loop : kLoops)
-          if (!record.contains(loop) || !record[loop].is_array() || record[loop].size() != static_cast<std::size_t>(options.reps))
+          if (!record.contains(loop) || !record[loop].is_array() || record[loop].size() != static_cast<std::size_t>(options.reps) ||
+              !std::all_of(record[loop].begin(), record[loop].end(), [](const nlohmann::json& s) { return s.is_number(); }))
             return false;
         return true;
       };
@@ -113,8 +115,7 @@ nlohmann::json run_watch_cost_bench(const WatchCostOptions& options) {
         return nullptr;
       }
       for (const char* loop : kLoops)
-        for (const auto& seconds : record.value(loop, nlohmann::json::array()))
-          if (seconds.is_number()) (under_watch ? watched : bare)[loop].push_back(seconds.get<double>());
+        for (const auto& seconds : record[loop]) (under_watch ? watched : bare)[loop].push_back(seconds.get<double>());
     }
   // What the interposer saw of the loop's processes: every one loaded the real driver, none reported.
   const nlohmann::json seen = watch_of_case(reports.string());
