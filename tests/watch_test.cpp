@@ -813,9 +813,12 @@ TEST(RunWatch, ScoreSortsRecalledMissedFalseAndSelfReported) {
                                     entry("f.alike", "hazard", "passed", {"f.row"}),
                                     entry("f.skipped_too", "conformance", "skipped", {}),
                                     entry("f.failing", "conformance", "failed", {"f.other"}),
+                                    entry("f.quiet", "hazard", "passed", {}),
+                                    entry("f.quiet_but_reported", "hazard", "passed", {"f.quiet_but_reported"}),
                                     {{"id", "f.unwatched"}, {"outcome", "passed"}, {"case", {{"kind", "conformance"}}}}}}};
-  const auto score = ctxshare::score_watch_run(results);
-  EXPECT_EQ(score["hazard_cases"], 4);
+  // Declared silent: a correct program's calls. A report there, even with the case's own id, is a false alarm.
+  const auto score = ctxshare::score_watch_run(results, {{"f.quiet", "why f.quiet"}, {"f.quiet_but_reported", "why"}});
+  EXPECT_EQ(score["hazard_cases"], 6);
   EXPECT_EQ(score["skipped"], 2);
   ASSERT_EQ(score["recalled_as_indistinguishable"].size(), 1u);
   EXPECT_EQ(score["recalled_as_indistinguishable"][0]["id"], "f.alike");
@@ -827,10 +830,37 @@ TEST(RunWatch, ScoreSortsRecalledMissedFalseAndSelfReported) {
   EXPECT_EQ(score["false_alarms"][0]["id"], "f.alarm");
   EXPECT_EQ(score["self_reported"], nlohmann::json({"f.on_purpose", "f.on_purpose_too"}));
   EXPECT_EQ(score["unwatched"], nlohmann::json({"f.unwatched"}));
+  EXPECT_EQ(score["silent_as_declared"], nlohmann::json::parse(R"([{"id": "f.quiet", "why": "why f.quiet"}])"));
+  ASSERT_EQ(score["declared_silent_but_reported"].size(), 1u);
+  EXPECT_EQ(score["declared_silent_but_reported"][0]["id"], "f.quiet_but_reported");
   EXPECT_FALSE(score["ok"].get<bool>());
   EXPECT_EQ(score["summary"],
-            "watch recall 1/4 hazard cases with their own id (1 more named as indistinguishable, 1 with other ids, 1 not "
-            "reported); 1 false alarms in 4 passing conformance cases; 2 skipped cases left out");
+            "watch recall 1/6 hazard cases with their own id (1 more named as indistinguishable, 1 with other ids, 1 not "
+            "reported, 1 a correct program's calls and silent as declared); 1 false alarms in 4 passing conformance cases "
+            "and 1 in 2 hazard cases declared silent; 2 skipped cases left out");
+  const std::string text = ctxshare::format_watch_score(score);
+  EXPECT_NE(text.find("silent as declared: 1\n  f.quiet: why f.quiet\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("declared silent but reported (false alarms): 1\n  f.quiet_but_reported: h -> f.quiet_but_reported\n"),
+            std::string::npos)
+      << text;
+}
+
+// A run where every hazard case is recalled or silent as declared, with no false alarm, is ok; a report on a
+// case declared silent alone makes it not ok.
+TEST(RunWatch, SilenceWhereDeclaredCountsAndAReportThereFails) {
+  auto results = [](const std::vector<std::string>& on_quiet) {
+    nlohmann::json hazards = nlohmann::json::array();
+    for (const auto& id : on_quiet) hazards.push_back({{"hazard", "h"}, {"case", id}, {"key", "k"}});
+    auto watch = [](nlohmann::json h) { return nlohmann::json{{"loaded", true}, {"processes", {{{"loaded", true}}}}, {"hazards", h}}; };
+    return nlohmann::json{{"cases",
+                           {{{"id", "f.recalled"}, {"outcome", "passed"}, {"case", {{"kind", "hazard"}}},
+                             {"watch", watch({{{"hazard", "h"}, {"case", "f.recalled"}, {"key", "k"}}})}},
+                            {{"id", "f.quiet"}, {"outcome", "passed"}, {"case", {{"kind", "hazard"}}}, {"watch", watch(hazards)}}}}};
+  };
+  const std::map<std::string, std::string> silent = {{"f.quiet", "a correct program"}};
+  EXPECT_TRUE(ctxshare::score_watch_run(results({}), silent)["ok"].get<bool>());
+  EXPECT_FALSE(ctxshare::score_watch_run(results({"f.quiet"}), silent)["ok"].get<bool>());
+  EXPECT_FALSE(ctxshare::score_watch_run(results({}), {})["ok"].get<bool>());  // undeclared, it is not reported
 }
 
 TEST(RunWatch, WithoutARealDriverItIsOneLineAndExit2) {
@@ -886,6 +916,31 @@ TEST(Watch, EveryCaseTheTableNamesExists) {
   }
 }
 
+// A case declared silent is a hazard case of the suite that no row names: silence and a report cannot both
+// be what the table expects of it.
+TEST(Watch, EveryCaseDeclaredSilentIsAHazardCaseNoRowNames) {
+  const Ran listed = run({CTXSHARE_EXE, "list", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  std::map<std::string, std::string> kinds;
+  for (const auto& c : nlohmann::json::parse(listed.out)) kinds[c.value("id", "")] = c.value("kind", "");
+  std::set<std::string> named;
+  for (const auto& row : ctxshare::watch::kHazardTable) {
+    named.insert(row.case_id);
+    for (const char* list : {row.also_shown_by, row.indistinguishable_from}) {
+      std::stringstream words(list);
+      for (std::string id; words >> id;) named.insert(id);
+    }
+  }
+  std::set<std::string> seen;
+  for (const auto& quiet : ctxshare::watch::kSilentCases) {
+    const std::string id = quiet.case_id;
+    EXPECT_EQ(kinds[id], "hazard") << id << " is declared silent but is not a hazard case of the suite";
+    EXPECT_FALSE(named.count(id)) << id << " is declared silent and named by a row";
+    EXPECT_TRUE(seen.insert(id).second) << id << " is declared twice";
+    EXPECT_GT(std::string(quiet.why).size(), 20u) << id << " has no reason";
+  }
+}
+
 // Coverage, for the lead to see (not a failure): the suite's hazard cases that no row of the table names.
 TEST(Watch, HazardCasesWithoutARowAreCounted) {
   const Ran listed = run({CTXSHARE_EXE, "list", "--json"});
@@ -896,6 +951,7 @@ TEST(Watch, HazardCasesWithoutARowAreCounted) {
     std::stringstream alike(row.indistinguishable_from);
     for (std::string id; alike >> id;) named.insert(id);
   }
+  for (const auto& quiet : ctxshare::watch::kSilentCases) named.insert(quiet.case_id);  // silence is what they expect
   std::vector<std::string> without;
   int hazard_cases = 0;
   for (const auto& c : nlohmann::json::parse(listed.out)) {
@@ -903,7 +959,7 @@ TEST(Watch, HazardCasesWithoutARowAreCounted) {
     ++hazard_cases;
     if (!named.count(c.value("id", ""))) without.push_back(c.value("id", ""));
   }
-  std::printf("watch table: %d of %d hazard cases have a row; without one (%zu):\n", hazard_cases - static_cast<int>(without.size()),
+  std::printf("watch table: %d of %d hazard cases have a row or are declared silent; neither (%zu):\n", hazard_cases - static_cast<int>(without.size()),
               hazard_cases, without.size());
   for (const auto& id : without) std::printf("  %s\n", id.c_str());
   EXPECT_GT(hazard_cases, 0);

@@ -676,4 +676,45 @@ inline constexpr HazardRow kHazardTable[] = {
      "fork.child_of_a_driver_initialized_parent"},
 };
 
+// Hazard cases whose calls, as far as the interposer sees them, are a correct program's: the case records
+// an undocumented detail (which runtime call binds, whether a call waits) of a pattern the documentation
+// or the case's own advice recommends. watch must say nothing there; score-watch counts them apart from
+// recall, and a report on one as a false alarm. The reason is the table's claim, checked on the GPU by
+// every scored run; a case missed for want of visibility (a runtime call that makes no driver call) is
+// not listed: it stays "not reported".
+struct SilentCase {
+  const char* case_id;
+  const char* why;
+};
+
+inline constexpr const char* kBesideARunningKernel =
+    "an allocation, or a copy on the thread's own stream, beside another thread's running kernel: what every "
+    "multi-threaded program does; neither loads code, and whether it waits for the kernel is what the case records";
+inline constexpr const char* kRuntimeCallOnANewThread =
+    "a runtime call on a new thread, which binds the primary or leaves the thread as it was, both correct: which call "
+    "binds is what the case records, seen only in the runtime's own API; driver calls that then find no context are "
+    "no_current_context";
+inline constexpr const char* kCachedCUkernel =
+    "a context-independent CUkernel launched after a reset, the case's own advice: the launch loads it into the new "
+    "primary";
+inline constexpr const char* kMadeForDevice1 =
+    "runtime calls made for device 1 after cudaSetDevice(1), as the case advises; whether device 0's primary starts is "
+    "what the case records, and peer access needs it to";
+
+inline constexpr SilentCase kSilentCases[] = {
+    {"module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaMalloc", kBesideARunningKernel},
+    {"module_loading.lazy_loading_runtime_call_beside_a_running_kernel.cudaMemcpyAsync_on_its_stream", kBesideARunningKernel},
+    {"module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaMalloc", kBesideARunningKernel},
+    {"module_loading.eager_loading_runtime_call_beside_a_running_kernel.cudaMemcpyAsync_on_its_stream", kBesideARunningKernel},
+    {"no_current_context.which_runtime_calls_bind_a_context_on_a_new_thread.cudaFree_nullptr", kRuntimeCallOnANewThread},
+    {"no_current_context.which_runtime_calls_bind_a_context_on_a_new_thread.cudaGetDevice", kRuntimeCallOnANewThread},
+    {"no_current_context.which_runtime_calls_bind_a_context_on_a_new_thread.cudaPointerGetAttributes", kRuntimeCallOnANewThread},
+    {"stale_objects.kernel_handle_cached_across_a_primary_reset.cuDevicePrimaryCtxReset.CUkernel_from_cudaGetKernel", kCachedCUkernel},
+    {"stale_objects.kernel_handle_cached_across_a_primary_reset.cudaDeviceReset.CUkernel_from_cudaGetKernel", kCachedCUkernel},
+    {"multi_device.device_0_primary_after_runtime_calls_made_for_device_1.cudaDeviceCanAccessPeer", kMadeForDevice1},
+    {"multi_device.device_0_primary_after_runtime_calls_made_for_device_1.cudaDeviceEnablePeerAccess", kMadeForDevice1},
+    {"multi_device.device_0_primary_after_runtime_calls_made_for_device_1.cudaGetDeviceProperties", kMadeForDevice1},
+    {"multi_device.device_0_primary_after_runtime_calls_made_for_device_1.cudaHostAlloc_portable", kMadeForDevice1},
+};
+
 }  // namespace ctxshare::watch

@@ -328,10 +328,17 @@ std::vector<std::string> ids_named_by(const nlohmann::json& h) {
 }  // namespace
 
 nlohmann::json score_watch_run(const nlohmann::json& results) {
+  std::map<std::string, std::string> silent;
+  for (const auto& c : watch::kSilentCases) silent.emplace(c.case_id, c.why);
+  return score_watch_run(results, silent);
+}
+
+nlohmann::json score_watch_run(const nlohmann::json& results, const std::map<std::string, std::string>& silent) {
   using nlohmann::json;
   json score = {{"hazard_cases", 0},           {"recalled", json::array()},      {"recalled_as_indistinguishable", json::array()},
                 {"reported_with_other_ids", json::array()},
-                {"not_reported", json::array()}, {"conformance_passed", 0},        {"false_alarms", json::array()},
+                {"not_reported", json::array()}, {"silent_as_declared", json::array()},
+                {"declared_silent_but_reported", json::array()}, {"conformance_passed", 0}, {"false_alarms", json::array()},
                 {"self_reported", json::array()}, {"unwatched", json::array()},     {"not_loaded", json::array()},
                 {"skipped", 0}};
   for (const auto& c : results.value("cases", json::array())) {
@@ -361,9 +368,13 @@ nlohmann::json score_watch_run(const nlohmann::json& results) {
       reported.push_back({{"hazard", h.value("hazard", "")}, {"case", by}, {"key", h.value("key", "")}});
     }
     const std::string kind = kind_of(c);
+    const auto declared_silent = silent.find(id);
     if (kind == "hazard") {
       score["hazard_cases"] = score["hazard_cases"].get<int>() + 1;
-      if (own) score["recalled"].push_back(id);
+      if (declared_silent != silent.end()) {
+        if (named.empty()) score["silent_as_declared"].push_back({{"id", id}, {"why", declared_silent->second}});
+        else score["declared_silent_but_reported"].push_back({{"id", id}, {"reported", reported}});
+      } else if (own) score["recalled"].push_back(id);
       else if (indistinguishable) score["recalled_as_indistinguishable"].push_back({{"id", id}, {"reported", reported}});
       else if (!named.empty()) score["reported_with_other_ids"].push_back({{"id", id}, {"reported", reported}});
       else score["not_reported"].push_back(id);
@@ -379,14 +390,17 @@ nlohmann::json score_watch_run(const nlohmann::json& results) {
   const int hazards = score["hazard_cases"].get<int>();
   const std::size_t recalled = score["recalled"].size();
   const std::size_t alike = score["recalled_as_indistinguishable"].size();
-  char summary[768];
+  const std::size_t quiet = score["silent_as_declared"].size(), loud = score["declared_silent_but_reported"].size();
+  char summary[1024];
   std::snprintf(summary, sizeof summary,
                 "watch recall %zu/%d hazard cases with their own id (%zu more named as indistinguishable, %zu with other ids, "
-                "%zu not reported); %zu false alarms in %d passing conformance cases; %d skipped cases left out",
-                recalled, hazards, alike, score["reported_with_other_ids"].size(), score["not_reported"].size(),
-                score["false_alarms"].size(), score["conformance_passed"].get<int>(), score["skipped"].get<int>());
+                "%zu not reported, %zu a correct program's calls and silent as declared); %zu false alarms in %d passing "
+                "conformance cases and %zu in %zu hazard cases declared silent; %d skipped cases left out",
+                recalled, hazards, alike, score["reported_with_other_ids"].size(), score["not_reported"].size(), quiet,
+                score["false_alarms"].size(), score["conformance_passed"].get<int>(), loud, quiet + loud,
+                score["skipped"].get<int>());
   score["summary"] = summary;
-  score["ok"] = static_cast<int>(recalled + alike) == hazards && score["false_alarms"].empty();
+  score["ok"] = static_cast<int>(recalled + alike + quiet) == hazards && score["false_alarms"].empty() && loud == 0;
   return score;
 }
 
@@ -411,6 +425,11 @@ std::string format_watch_score(const nlohmann::json& score) {
   for (const auto& m : score["reported_with_other_ids"]) line("  " + m.value("id", "") + ": " + reported_text(m["reported"]));
   line("hazard cases not reported: " + std::to_string(score["not_reported"].size()));
   for (const auto& id : score["not_reported"]) line("  " + id.get<std::string>());
+  line("hazard cases the table declares a correct program's calls, silent as declared: " +
+       std::to_string(score["silent_as_declared"].size()));
+  for (const auto& q : score["silent_as_declared"]) line("  " + q.value("id", "") + ": " + q.value("why", ""));
+  line("hazard cases declared silent but reported (false alarms): " + std::to_string(score["declared_silent_but_reported"].size()));
+  for (const auto& f : score["declared_silent_but_reported"]) line("  " + f.value("id", "") + ": " + reported_text(f["reported"]));
   line("passing conformance cases with a report (false alarms): " + std::to_string(score["false_alarms"].size()) + " of " +
        std::to_string(score["conformance_passed"].get<int>()));
   for (const auto& f : score["false_alarms"]) line("  " + f.value("id", "") + ": " + reported_text(f["reported"]));

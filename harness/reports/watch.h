@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,8 +50,12 @@ std::string watch_console_line(const nlohmann::json& watch);
 // passing conformance cases: "false_alarms" [{"id", "reported"}] (a report that does not name them),
 // "self_reported" (every report names them: a documented misuse, or a documented behaviour that is the
 // risky pattern, performed on purpose); "skipped" (how many cases were skipped: in no count),
-// "unwatched", "not_loaded", "summary" (one line) and "ok" (all recalled, no false alarm).
+// "unwatched", "not_loaded", "summary" (one line) and "ok" (every hazard case recalled or silent as
+// declared, no false alarm). Hazard cases the table declares silent (watch/hazard_table.h, kSilentCases:
+// a correct program's calls), by id with the reason: "silent_as_declared" [{"id", "why"}] when nothing
+// reported them, else "declared_silent_but_reported" [{"id", "reported"}], false alarms too.
 nlohmann::json score_watch_run(const nlohmann::json& results);
+nlohmann::json score_watch_run(const nlohmann::json& results, const std::map<std::string, std::string>& silent);
 // The score as text: each list with its count, then the summary line.
 std::string format_watch_score(const nlohmann::json& score);
 // The same input from a directory of single-case runs made under watch, until `run --watch` exists:
