@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -23,6 +24,7 @@ namespace {
 
 const std::string kFakeDriver = FAKE_DRIVER;
 const std::string kFakeDir = kFakeDriver.substr(0, kFakeDriver.rfind('/'));
+const std::string kWatchDir = std::string(WATCH_DRIVER).substr(0, std::string(WATCH_DRIVER).rfind('/'));
 
 struct Watched {
   Ran ran;
@@ -889,6 +891,85 @@ TEST(Watch, TheInterposerExportsExactlyTheStubsSymbols) {
   const auto stub = symbols(CUDA_DRIVER_STUB), ours = symbols(WATCH_DRIVER);
   EXPECT_GT(stub.size(), 400u);
   EXPECT_EQ(ours, stub);
+}
+
+// What the runtime API injection tells the interposer (`--runtime-api`), told here by the probe as the
+// injection would: CUPTI needs a real driver. cudaDeviceReset with a created context current makes no
+// driver call that shows it; the runtime call itself does.
+TEST(Watch, ARuntimeResetAskedWithACreatedContextCurrentIsSeenInTheRuntimeCall) {
+  const Watched w = watch({"runtime_api", "created"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  ASSERT_NO_FATAL_FAILURE(expect_one(w, "runtime_reset_under_created_context", "lifecycle.created_context_survives_cudaDeviceReset"));
+  const auto& h = w.reports["hazards"][0];
+  EXPECT_EQ(h.value("key", ""), "runtime:cudaDeviceReset/created_current");
+  EXPECT_EQ(h.value("function", ""), "cudaDeviceReset");
+  EXPECT_EQ(h.value("runtime_call", ""), "cudaDeviceReset");
+  EXPECT_NE(w.ran.err.find("inside the runtime API call cudaDeviceReset\n"), std::string::npos) << w.ran.err;
+  EXPECT_NE(w.ran.err.find("runtime API calls followed (--runtime-api) in 1 of them\n"), std::string::npos) << w.ran.err;
+  ASSERT_EQ(w.reports["processes"].size(), 1u);
+  EXPECT_TRUE(w.reports["processes"][0].value("runtime_api", false)) << w.reports.dump(2);
+}
+
+TEST(Watch, ARuntimeResetWithThePrimaryCurrentIsNotReported) {
+  const Watched w = watch({"runtime_api", "primary"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, "runtime_api: primary\n");
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+}
+
+TEST(Watch, AReportMadeInsideARuntimeCallNamesIt) {
+  const Watched w = watch({"runtime_api", "stale_stream"});
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  ASSERT_FALSE(w.reports["hazards"].empty()) << w.ran.err;
+  for (const auto& h : w.reports["hazards"]) {
+    if (h.value("function", "") != "cuStreamQuery") continue;
+    EXPECT_EQ(h.value("runtime_call", ""), "cudaStreamQuery") << h.dump(2);
+    return;
+  }
+  ADD_FAILURE() << "no report at the stale query: " << w.reports.dump(2);
+}
+
+// --runtime-api needs the injection beside the interposer, and the driver's one injection slot free.
+TEST(Watch, RuntimeApiBadInputIsOneLineAndExit2) {
+  TempDir dir;
+  const std::string bare = dir.file("bare");
+  std::filesystem::create_directories(bare);
+  std::filesystem::copy_file(kWatchDir + "/libcuda.so.1", bare + "/libcuda.so.1");
+  const std::map<std::string, std::string> env = {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}};
+  auto with = [&](std::map<std::string, std::string> more) { more.insert(env.begin(), env.end()); return more; };
+  const Ran missing = run({CTXSHARE_EXE, "watch", "--runtime-api", "--", WATCH_PROBE, "clean"}, with({{"CTXSHARE_WATCH_DRIVER_DIR", bare}}));
+  EXPECT_EQ(missing.exit_code, 2) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
+  EXPECT_NE(missing.err.find("libctxshare_watch_runtime_api.so"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.out, "");  // the program never ran
+  if (!std::filesystem::exists(kWatchDir + "/libctxshare_watch_runtime_api.so"))
+    GTEST_SKIP() << "built without CUPTI: the injection's own checks need it";
+  const Ran taken = run({CTXSHARE_EXE, "watch", "--runtime-api", "--", WATCH_PROBE, "clean"}, with({{"CUDA_INJECTION64_PATH", "/some/profiler.so"}}));
+  EXPECT_EQ(taken.exit_code, 2) << taken.err;
+  EXPECT_EQ(std::count(taken.err.begin(), taken.err.end(), '\n'), 1) << taken.err;
+  EXPECT_NE(taken.err.find("CUDA_INJECTION64_PATH is set already (/some/profiler.so)"), std::string::npos) << taken.err;
+  const Ran run_taken = run({CTXSHARE_SELFTEST_EXE, "run", "--watch", "--watch-runtime-api", "selftest.passes"},
+                            with({{"CUDA_INJECTION64_PATH", "/some/profiler.so"}}));
+  EXPECT_EQ(run_taken.exit_code, 2) << run_taken.err;
+  EXPECT_NE(run_taken.err.find("run --watch: CUDA_INJECTION64_PATH is set already"), std::string::npos) << run_taken.err;
+  const Ran without_watch = run({CTXSHARE_SELFTEST_EXE, "run", "--watch-runtime-api", "selftest.passes"});
+  EXPECT_EQ(without_watch.exit_code, 2) << without_watch.err;
+}
+
+// Where the injection is built, the watched program starts with the driver told to load it (the fake
+// driver does not: no CUPTI without a real one).
+TEST(Watch, RuntimeApiHandsTheDriverTheInjection) {
+  const std::string injection = kWatchDir + "/libctxshare_watch_runtime_api.so";
+  if (!std::filesystem::exists(injection)) GTEST_SKIP() << "built without CUPTI";
+  const Ran r = run({CTXSHARE_EXE, "watch", "--runtime-api", "--", "sh", "-c", "echo \"$CUDA_INJECTION64_PATH\""},
+                    {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, injection + "\n");
+  const Ran plain = run({CTXSHARE_EXE, "watch", "--", "sh", "-c", "echo \"${CUDA_INJECTION64_PATH:-none}\""},
+                        {{"CTXSHARE_WATCH_REAL_DRIVER", kFakeDriver}});
+  EXPECT_EQ(plain.out, "none\n");
 }
 
 // The table names only cases the suite has, and every hazard has its meaning.

@@ -35,6 +35,17 @@ struct CtxshareWatchExitState {
 static thread_local int t_running = 0;
 [[gnu::visibility("default")]] int ctxshare_watch_exit_running() { return t_running; }
 
+// Where the runtime API injection (watch/runtime_api.cpp, loaded by the driver with `watch --runtime-api`)
+// finds the interposer: both see this preloaded library in the global scope, where the interposer itself
+// may not be (the CUDA runtime opens libcuda.so.1 with a local scope). Set by the interposer; null where it
+// is not loaded.
+struct CtxshareWatchRuntimeHooks {
+  void (*followed)();                     // the injection subscribed
+  void (*enter)(const char* function);    // a runtime API call begins on the calling thread
+  void (*exit)(const char* function);     // and ends
+};
+[[gnu::visibility("default")]] CtxshareWatchRuntimeHooks ctxshare_watch_runtime_hooks = {nullptr, nullptr, nullptr};
+
 }  // extern "C"
 
 namespace {

@@ -502,6 +502,10 @@ std::string recent_calls(const ThreadState& t) {
   return out + "]";
 }
 
+// The runtime API call in progress on this thread ("cudaMalloc"), where `watch --runtime-api` follows
+// them (watch/runtime_api.cpp, through CUPTI); null otherwise.
+thread_local const char* t_runtime_call = nullptr;
+
 // Once per hazard and call site. Called with the model locked.
 void report(const Call& c, const char* hazard, const std::string& key, const std::string& what) {
   Model& m = model();
@@ -527,6 +531,7 @@ void report(const Call& c, const char* hazard, const std::string& key, const std
              ",\"tid\":" + std::to_string(c.thread->tid) + ",\"call\":" + std::to_string(c.number) +
              ",\"function\":" + json_string(c.function) + ",\"component\":\"" + origin_name(c.origin) + "\"" +
              ",\"site\":" + json_string(site) + ",\"what\":" + json_string(what) +
+             (t_runtime_call != nullptr ? ",\"runtime_call\":" + json_string(t_runtime_call) : std::string()) +
              ",\"recent\":" + recent_calls(*c.thread) + "}");
 }
 
@@ -2166,6 +2171,40 @@ struct LibraryHooks {
   void (*destroying)(const char*, const char*, const void*, void*);
 };
 
+// ---- runtime API calls (watch/runtime_api.cpp, with `watch --runtime-api`) ----
+
+// The injection library subscribed: this process's runtime API calls are followed.
+void runtime_api_followed() { write_line("{\"event\":\"runtime_api\",\"pid\":" + std::to_string(getpid()) + "}"); }
+
+// cudaDeviceReset is documented to reset the primary context of the thread's current device. With a
+// created context current it may reset nothing at all (no driver call but cuCtxGetCurrent on the H100),
+// which no driver call shows: only the runtime call itself does. Numbered like a call, not kept among
+// the thread's recent driver calls (some checks read the call before theirs).
+void runtime_reset_asked(const char* function) {
+  Model& m = model();
+  ThreadState& t = this_thread();
+  std::lock_guard lock(m.mutex);
+  const CUcontext current = t.current();
+  if (!created_and_alive(current) || exiting()) return;
+  const Call c{Origin::runtime, function, nullptr, m.calls.fetch_add(1, std::memory_order_relaxed) + 1, &t};
+  report(c, "runtime_reset_under_created_context", c.label() + "/created_current",
+         std::string(function) + " was called with created context " + pointer_text(current) +
+             " current on this thread: the runtime's reset is documented for the primary context of the current device, "
+             "not for this one");
+}
+
+void runtime_api_enter(const char* function) {
+  t_runtime_call = function;
+  if (std::strcmp(function, "cudaDeviceReset") == 0) runtime_reset_asked(function);
+}
+void runtime_api_exit(const char*) { t_runtime_call = nullptr; }
+
+struct RuntimeHooks {
+  void (*followed)();
+  void (*enter)(const char*);
+  void (*exit)(const char*);
+};
+
 [[gnu::constructor]] void load_real_driver() {
   const char* given = std::getenv("CTXSHARE_WATCH_REAL_DRIVER");
   g_real_path = given != nullptr && *given != '\0' ? given : find_real_driver();
@@ -2197,6 +2236,11 @@ struct LibraryHooks {
   if (auto* hooks = static_cast<LibraryHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_library_hooks"))) {
     __atomic_store_n(&hooks->made, &library_handle_made, __ATOMIC_RELEASE);
     __atomic_store_n(&hooks->destroying, &library_handle_destroying, __ATOMIC_RELEASE);
+  }
+  if (auto* hooks = static_cast<RuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"))) {
+    __atomic_store_n(&hooks->followed, &runtime_api_followed, __ATOMIC_RELEASE);
+    __atomic_store_n(&hooks->enter, &runtime_api_enter, __ATOMIC_RELEASE);
+    __atomic_store_n(&hooks->exit, &runtime_api_exit, __ATOMIC_RELEASE);
   }
   pthread_atfork(nullptr, nullptr, &on_fork_child);
   char exe[PATH_MAX] = {};

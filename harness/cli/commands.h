@@ -24,6 +24,7 @@ struct RunArgs {
   double timeout_s = 0;
   int jobs = 0, reruns = 2, skip_exit_code = -1;  // jobs 0: chosen from the GPUs and cores (gpus.h)
   bool watch = false;  // each case's process under the interposer of `ctxshare watch` (docs/watch.md)
+  bool watch_runtime_api = false;  // and its runtime API calls followed (`watch --runtime-api`)
 };
 // argv is recorded in the result file.
 int run_command(const RunArgs& a, const std::vector<std::string>& argv);
@@ -81,6 +82,7 @@ int bench_command(const BenchArgs& a);
 struct WatchArgs {
   std::vector<std::string> program;  // PROGRAM ARGS...
   std::string json_path, fail_on;    // fail_on: "", "warning" or "error"
+  bool runtime_api = false;          // the runtime's API calls followed too (CUPTI, watch/runtime_api.cpp)
 };
 // With --fail-on, a report at or above the level makes watch exit with this (else the program's status).
 constexpr int kWatchFailOn = 97;

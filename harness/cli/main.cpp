@@ -76,6 +76,9 @@ Command add_run(CLI::App& app, const std::vector<std::string>& argv) {
                 "fail the run when no case reached a usable GPU, with the reason (also CTXSHARE_REQUIRE_GPU=1): a GPU job on a machine without one is red, not green");
   cmd->add_flag("--watch", a->watch,
                 "start each case's process under the interposer of `ctxshare watch`: its reports go into the result ('watch') and the console (docs/watch.md)");
+  cmd->add_flag("--watch-runtime-api", a->watch_runtime_api,
+                "with --watch: follow the runtime's API calls too, as `ctxshare watch --runtime-api` does")
+      ->needs(cmd->get_option("--watch"));
   cmd->add_option("--skip-exit-code", a->skip_exit_code,
                   "exit with this code when every selected case was skipped (ctest's SKIP_RETURN_CODE)")
       ->check(CLI::Range(0, 255));
@@ -155,6 +158,9 @@ Command add_watch(CLI::App& app) {
   auto [cmd, a] = subcommand<WatchArgs>(app, "watch", "run a program and report the known mixing hazards it performs (docs/watch.md)");
   cmd->add_option("--json", a->json_path, "write the reports as JSON")->check(kOutputPath);
   cmd->add_option("--fail-on", a->fail_on, "exit 97 when a report at or above this level (warning, error) exists");
+  cmd->add_flag("--runtime-api", a->runtime_api,
+                "follow the CUDA runtime's API calls too, through CUPTI (one subscriber per process: not beside a profiler); "
+                "reports then name the runtime call in progress, and see what no driver call shows (docs/watch.md)");
   cmd->add_option("program", a->program, "-- PROGRAM ARGS...")->required();
   cmd->prefix_command(false);
   return {cmd, [a] { return watch_command(*a); }};

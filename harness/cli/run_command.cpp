@@ -87,19 +87,22 @@ int exit_status(const RunArgs& a, const std::vector<CaseResult>& results) {
 // reason in *why, when either cannot be found.
 class WatchSetup {
  public:
-  bool prepare(RunOptions& options, std::string* why) {
+  bool prepare(RunOptions& options, bool runtime_api, std::string* why) {
     const std::string interposer_dir = watch_driver_dir(why);
     if (interposer_dir.empty()) return false;
     const std::string real_driver = find_real_driver(interposer_dir, why);
     if (real_driver.empty()) return false;
+    const std::string injection = runtime_api ? runtime_api_injection(interposer_dir, why) : "";
+    if (runtime_api && injection.empty()) return false;
     char root[] = "/tmp/ctxshare-run-watch-XXXXXX";
     if (::mkdtemp(root) == nullptr) return *why = std::string("cannot make a directory in /tmp: ") + std::strerror(errno), false;
     root_ = root;
     options.watch_root = root_;
-    for (auto& [name, value] : watch_environment(interposer_dir, real_driver, root_))
+    for (auto& [name, value] : watch_environment(interposer_dir, real_driver, root_, injection))
       if (name != "CTXSHARE_WATCH_OUT") options.watch_env.emplace_back(name, value);
     options.read_watch = [](const std::string& dir) { return watch_of_case(dir); };
-    line_ = "ctxshare: watching each case's process: " + interposer_dir + "/libcuda.so.1 forwarding to " + real_driver + "\n";
+    line_ = "ctxshare: watching each case's process: " + interposer_dir + "/libcuda.so.1 forwarding to " + real_driver +
+            (runtime_api ? ", runtime API calls followed through " + injection : "") + "\n";
     return true;
   }
   const std::string& line() const { return line_; }
@@ -122,7 +125,7 @@ int run_command(const RunArgs& a, const std::vector<std::string>& argv) {
   if (std::string why = prepare(a, &selected, &expectations, &baseline); !why.empty()) return bad_input(why);
   RunOptions options;
   WatchSetup watch;
-  if (std::string why; a.watch && !watch.prepare(options, &why)) return bad_input("run --watch: " + why);
+  if (std::string why; a.watch && !watch.prepare(options, a.watch_runtime_api, &why)) return bad_input("run --watch: " + why);
   if (is_stdout_path(a.json_path) || is_stdout_path(a.junit_path)) {
     // Standard output carries the document alone; the progress goes to standard error.
     set_stdout_for_data(dup(STDOUT_FILENO));

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -75,12 +76,14 @@ int watch_command(const WatchArgs& a) {
   if (driver_dir.empty()) return bad_input(why);
   const std::string real_driver = find_real_driver(driver_dir, &why);
   if (real_driver.empty()) return bad_input(why);
+  const std::string injection = a.runtime_api ? runtime_api_injection(driver_dir, &why) : "";
+  if (a.runtime_api && injection.empty()) return bad_input("--runtime-api: " + why);
   char out_template[] = "/tmp/ctxshare-watch-XXXXXX";
   if (::mkdtemp(out_template) == nullptr) return bad_input(std::string("cannot make a directory in /tmp: ") + std::strerror(errno));
   const std::string out_dir = out_template;
 
   std::fflush(nullptr);
-  const pid_t pid = start_program(a.program, watch_environment(driver_dir, real_driver, out_dir), &why);
+  const pid_t pid = start_program(a.program, watch_environment(driver_dir, real_driver, out_dir, injection), &why);
   if (pid < 0) {
     std::filesystem::remove_all(out_dir);
     return bad_input("cannot run '" + a.program.front() + "': " + why);
@@ -96,6 +99,10 @@ int watch_command(const WatchArgs& a) {
   else reports["exit"] = {{"code", WEXITSTATUS(status)}};
 
   std::string text = format_watch_reports(reports);
+  if (a.runtime_api && !reports["processes"].empty() &&
+      std::none_of(reports["processes"].begin(), reports["processes"].end(), [](const auto& p) { return p.value("runtime_api", false); }))
+    text += "ctxshare watch: --runtime-api: no process had its runtime API calls followed (the driver did not load the injection, "
+            "or CUPTI refused it: see above)\n";
   if (WIFSIGNALED(status))
     text += "ctxshare watch: the program was killed by " + signal_name(WTERMSIG(status)) + " (pid " + std::to_string(pid) + ")\n";
   std::fputs(text.c_str(), stderr);

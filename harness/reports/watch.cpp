@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "watch/hazard_table.h"
@@ -188,9 +189,23 @@ std::string find_real_driver(const std::string& interposer_dir, std::string* why
   return "";
 }
 
+std::string runtime_api_injection(const std::string& interposer_dir, std::string* why) {
+  const std::string injection = interposer_dir + "/libctxshare_watch_runtime_api.so";
+  if (!is_file(injection)) {
+    *why = "no " + injection + ": this build found no CUPTI, which following runtime API calls needs";
+    return "";
+  }
+  if (const char* taken = std::getenv("CUDA_INJECTION64_PATH"); taken != nullptr && *taken != '\0') {
+    *why = std::string("CUDA_INJECTION64_PATH is set already (") + taken + "): the driver loads one injection, CUPTI takes one subscriber";
+    return "";
+  }
+  return injection;
+}
+
 std::vector<std::pair<std::string, std::string>> watch_environment(const std::string& interposer_dir,
                                                                    const std::string& real_driver,
-                                                                   const std::string& out_dir) {
+                                                                   const std::string& out_dir,
+                                                                   const std::string& injection) {
   std::string library_path = interposer_dir;
   if (const char* old = std::getenv("LD_LIBRARY_PATH"); old != nullptr && *old != '\0') library_path += std::string(":") + old;
   std::vector<std::pair<std::string, std::string>> env = {
@@ -200,6 +215,7 @@ std::vector<std::pair<std::string, std::string>> watch_environment(const std::st
     const char* old = std::getenv("LD_PRELOAD");
     env.emplace_back("LD_PRELOAD", old != nullptr && *old != '\0' ? marker + ":" + old : marker);
   }
+  if (!injection.empty()) env.emplace_back("CUDA_INJECTION64_PATH", injection);
   return env;
 }
 
@@ -215,6 +231,7 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
   }
   std::vector<nlohmann::json> hazards, exports, opens, ended, closes;
   std::map<int, std::int64_t> ends;
+  std::set<int> runtime_api_followed;
   for (const auto& file : files) {
     std::ifstream in(file);
     for (std::string line; std::getline(in, line);) {
@@ -228,6 +245,7 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
       else if (event == "ipc_export_ended") ended.push_back(record);
       else if (event == "ipc_close") closes.push_back(record);
       else if (event == "end") ends[record.value("pid", 0)] = record.value("t_ns", std::int64_t{0});
+      else if (event == "runtime_api") runtime_api_followed.insert(record.value("pid", 0));
     }
   }
   interprocess_hazards(exports, opens, ends, &hazards);
@@ -245,6 +263,7 @@ nlohmann::json collect_watch_reports(const std::string& out_dir) {
   }
   auto& processes = reports["processes"];
   std::sort(processes.begin(), processes.end(), [](const auto& a, const auto& b) { return a.value("pid", 0) < b.value("pid", 0); });
+  for (auto& p : processes) p["runtime_api"] = runtime_api_followed.count(p.value("pid", 0)) > 0;
   return reports;
 }
 
@@ -258,6 +277,9 @@ std::string format_watch_reports(const nlohmann::json& reports) {
     return "ctxshare watch: the program never loaded libcuda.so.1: nothing was watched\n";
   out += "ctxshare watch: " + std::to_string(hazards.size()) + " hazard report(s) from " + std::to_string(processes.size()) +
          " process(es) that loaded the driver\n";
+  const auto followed = std::count_if(processes.begin(), processes.end(), [](const auto& p) { return p.value("runtime_api", false); });
+  if (followed > 0)
+    out += "  runtime API calls followed (--runtime-api) in " + std::to_string(followed) + " of them\n";
   for (const auto& p : processes)
     if (!p.value("loaded", false))
       out += "  pid " + std::to_string(p.value("pid", 0)) + ": the real driver " + p.value("driver", "") + " could not be loaded\n";
@@ -268,6 +290,7 @@ std::string format_watch_reports(const nlohmann::json& reports) {
            std::to_string(h.value("tid", 0)) + "), call #" + std::to_string(h.value("call", 0)) + " " + h.value("function", "") +
            " by the " + h.value("component", "") + ", at " + h.value("site", "") + "\n";
     out += "  " + h.value("what", "") + "\n";
+    if (h.contains("runtime_call")) out += "  inside the runtime API call " + h.value("runtime_call", "") + "\n";
     if (id.empty()) out += "  shown by: no suite case yet (key " + h.value("key", "") + ")\n";
     else {
       std::string also, same;

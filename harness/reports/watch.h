@@ -21,13 +21,21 @@ std::string watch_driver_dir(std::string* why);
 // interposer_dir nor a toolkit stub. Empty, with *why, when none is found.
 std::string find_real_driver(const std::string& interposer_dir, std::string* why);
 
-// The variables a watched process starts with (added to, or replacing, the caller's).
+// `--runtime-api`: the injection the driver loads to tell the interposer of runtime API calls
+// (watch/runtime_api.cpp, through CUPTI), beside the interposer. Empty, with *why, where this build has
+// none or CUDA_INJECTION64_PATH is taken (one injection per process).
+std::string runtime_api_injection(const std::string& interposer_dir, std::string* why);
+
+// The variables a watched process starts with (added to, or replacing, the caller's); with an injection,
+// CUDA_INJECTION64_PATH too.
 std::vector<std::pair<std::string, std::string>> watch_environment(const std::string& interposer_dir,
                                                                    const std::string& real_driver,
-                                                                   const std::string& out_dir);
+                                                                   const std::string& out_dir,
+                                                                   const std::string& injection = "");
 
-// Every record of out_dir's files: {"processes": [start records], "hazards": [hazard records, each
-// with "repro", the command that exports its case's reproducer]}. Lines that do not parse are skipped:
+// Every record of out_dir's files: {"processes": [start records, each with "runtime_api": whether its
+// runtime API calls were followed], "hazards": [hazard records, each with "repro", the command that
+// exports its case's reproducer, and "runtime_call" where one was in progress]}. Lines that do not parse are skipped:
 // a process killed mid-write leaves at most its last line torn.
 nlohmann::json collect_watch_reports(const std::string& out_dir);
 

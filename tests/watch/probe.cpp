@@ -337,6 +337,41 @@ int main(int argc, char** argv) {
     std::printf("destroy: %d\n", fakelib_event_destroy(event));
     return 0;
   }
+  if (scenario == "runtime_api") {  // arg: created, primary or stale_stream; what the injection tells (watch/runtime_api.cpp)
+    struct RuntimeHooks {
+      void (*followed)();
+      void (*enter)(const char*);
+      void (*exit)(const char*);
+    };
+    auto* hooks = static_cast<RuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"));
+    if (hooks == nullptr || hooks->enter == nullptr) {
+      std::fprintf(stderr, "probe: no runtime hooks\n");
+      return 91;
+    }
+    hooks->followed();
+    runtime_initializes();
+    if (arg == "created") {  // cudaDeviceReset with a created context current: the runtime makes no driver call
+      CUcontext ctx = nullptr;
+      cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+      hooks->enter("cudaDeviceReset");
+      hooks->exit("cudaDeviceReset");
+    } else if (arg == "primary") {  // with its primary current: the documented reset
+      hooks->enter("cudaDeviceReset");
+      rt_reset(0);
+      hooks->exit("cudaDeviceReset");
+    } else if (arg == "stale_stream") {  // a report made inside a runtime call names it
+      CUcontext ctx = nullptr;
+      cuCtxCreate_v4(&ctx, nullptr, 0, 0);
+      CUstream stream = nullptr;
+      rt_stream_create(&stream);
+      cuCtxDestroy(ctx);
+      hooks->enter("cudaStreamQuery");
+      rt_stream_query(stream);
+      hooks->exit("cudaStreamQuery");
+    }
+    std::printf("runtime_api: %s\n", arg.c_str());
+    return 0;
+  }
   if (scenario == "library_handle") {  // arg: context_destroyed_first, global_scope_first or handle_destroyed_first
     // Found as the suite and ctypes find a library's functions: dlopen, then dlsym of the handle.
     void* library = dlopen("libcublas_watchprobe.so", RTLD_NOW | RTLD_NOLOAD);
