@@ -69,6 +69,14 @@ std::vector<std::string> case_ids(const nlohmann::json& reports, const std::stri
   return ids;
 }
 
+// No report from a probe that ran to its end: without its exit status and output, no report proves nothing.
+void expect_no_report(const Watched& w, const std::string& out) {
+  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
+  EXPECT_EQ(w.ran.out, out);
+  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
+  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+}
+
 // One report of the hazard, naming the case.
 void expect_one(const Watched& w, const std::string& hazard, const std::string& case_id) {
   ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
@@ -600,11 +608,7 @@ TEST(Watch, ALibraryHandleOfALinkedLibraryIsFollowedAndANestedOneBelongsToTheOut
 }
 
 TEST(Watch, ALibraryHandleDestroyedBeforeItsContextIsNotReported) {
-  const Watched w = watch({"library_handle", "handle_destroyed_first"});
-  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
-  EXPECT_EQ(w.ran.out, "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
-  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
-  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+  expect_no_report(watch({"library_handle", "handle_destroyed_first"}), "create: 0\ndestroy: 0\ndestroyed by the library: 1\n");
 }
 
 // The preloaded dlsym jumps to glibc's with the caller's return address: RTLD_NEXT from the program
@@ -618,9 +622,7 @@ TEST(Watch, ThePreloadedDlsymKeepsRtldNextRelativeToItsCaller) {
 // cuDevicePrimaryCtxReset while the runtime retains the primary is documented: nothing to report until
 // something of the reset primary is used.
 TEST(Watch, ADocumentedResetIsNotReportedByItself) {
-  const Watched w = watch({"documented_reset"});
-  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
-  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+  expect_no_report(watch({"documented_reset"}), "reset: 0\n");
 }
 
 TEST(Watch, TheRuntimeWaitingOnACreatedContextsStreamAfterItsSwitchIsNamedByTheWait) {
@@ -639,9 +641,7 @@ TEST(Watch, TheRuntimeWaitingOnACreatedContextsStreamAfterItsSwitchIsNamedByTheW
 // cuLaunchKernel of a context-less CUkernel takes its context "from the specified stream": a handle the
 // program did not get from cuModuleGetFunction is not checked against the current context.
 TEST(Watch, AContextLessKernelLaunchedIntoAnotherContextsStreamIsNotReported) {
-  const Watched w = watch({"context_less_kernel_on_a_created_stream"});
-  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
-  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+  expect_no_report(watch({"context_less_kernel_on_a_created_stream"}), "launch: 0\n");
 }
 
 TEST(Watch, EachProcessReportsUnderItsOwnPid) {
@@ -911,11 +911,7 @@ TEST(Watch, ARuntimeResetAskedWithACreatedContextCurrentIsSeenInTheRuntimeCall) 
 }
 
 TEST(Watch, ARuntimeResetWithThePrimaryCurrentIsNotReported) {
-  const Watched w = watch({"runtime_api", "primary"});
-  EXPECT_EQ(w.ran.exit_code, 0) << w.ran.err;
-  EXPECT_EQ(w.ran.out, "runtime_api: primary\n");
-  ASSERT_FALSE(w.reports.is_discarded()) << w.ran.err;
-  EXPECT_TRUE(w.reports["hazards"].empty()) << w.reports.dump(2);
+  expect_no_report(watch({"runtime_api", "primary"}), "runtime_api: primary\n");
 }
 
 TEST(Watch, AReportMadeInsideARuntimeCallNamesIt) {
