@@ -18,14 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "watch/preload_abi.h"
+
 extern "C" {
 
 // Read by the interposer through dlsym(RTLD_DEFAULT, ...).
-struct CtxshareWatchExitState {
-  int main_started;     // __libc_start_main called main
-  int runtime_started;  // set by the interposer: the CUDA runtime's first driver call
-  int exiting;          // main returned or exit was called
-};
 [[gnu::visibility("default")]] CtxshareWatchExitState ctxshare_watch_exit_state = {0, 0, 0};
 
 // What the calling thread runs now, as the interposer names it: 0 nothing known (not in a wrapped
@@ -39,11 +36,6 @@ static thread_local int t_running = 0;
 // finds the interposer: both see this preloaded library in the global scope, where the interposer itself
 // may not be (the CUDA runtime opens libcuda.so.1 with a local scope). Set by the interposer; null where it
 // is not loaded.
-struct CtxshareWatchRuntimeHooks {
-  void (*followed)();                     // the injection subscribed
-  void (*enter)(const char* function);    // a runtime API call begins on the calling thread
-  void (*exit)(const char* function);     // and ends
-};
 [[gnu::visibility("default")]] CtxshareWatchRuntimeHooks ctxshare_watch_runtime_hooks = {nullptr, nullptr, nullptr};
 
 }  // extern "C"

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "watch/hazard_table.h"
+#include "watch/preload_abi.h"
 #include "watch/real_driver.h"
 
 extern "C" void* ctxshare_watch_slots[];
@@ -127,10 +128,7 @@ void* g_real = nullptr;
 std::string g_real_path;
 
 // The preloaded exit marker (watch/exit_marker.cpp), when `ctxshare watch` or `run --watch` put it there.
-struct ExitState {
-  int main_started, runtime_started, exiting;
-};
-ExitState* g_exit = nullptr;
+CtxshareWatchExitState* g_exit = nullptr;
 int (*g_exit_running)() = nullptr;
 CUresult (*g_real_get_current)(CUcontext*) = nullptr;
 // CUDA_MODULE_LOADING as the process started: lazy unless EAGER (the driver's default since 12.2).
@@ -2166,11 +2164,6 @@ void library_handle_destroying(const char* library, const char* function, const 
              std::to_string(h.number) + ") in context " + pointer_text(h.ctx) + ", which " + ender + " ended since");
 }
 
-struct LibraryHooks {
-  void (*made)(const char*, const char*, const void*, void*);
-  void (*destroying)(const char*, const char*, const void*, void*);
-};
-
 // ---- runtime API calls (watch/runtime_api.cpp, with `watch --runtime-api`) ----
 
 // The injection library subscribed: this process's runtime API calls are followed.
@@ -2199,12 +2192,6 @@ void runtime_api_enter(const char* function) {
 }
 void runtime_api_exit(const char*) { t_runtime_call = nullptr; }
 
-struct RuntimeHooks {
-  void (*followed)();
-  void (*enter)(const char*);
-  void (*exit)(const char*);
-};
-
 [[gnu::constructor]] void load_real_driver() {
   const char* given = std::getenv("CTXSHARE_WATCH_REAL_DRIVER");
   g_real_path = given != nullptr && *given != '\0' ? given : find_real_driver();
@@ -2231,13 +2218,13 @@ struct RuntimeHooks {
   g_log_calls = log_calls != nullptr && *log_calls != '\0' && std::strcmp(log_calls, "0") != 0;
   const char* loading = std::getenv("CUDA_MODULE_LOADING");
   g_lazy_loading = loading == nullptr || std::strcmp(loading, "EAGER") != 0;
-  g_exit = static_cast<ExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));
+  g_exit = static_cast<CtxshareWatchExitState*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_state"));
   g_exit_running = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "ctxshare_watch_exit_running"));
-  if (auto* hooks = static_cast<LibraryHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_library_hooks"))) {
+  if (auto* hooks = static_cast<CtxshareWatchLibraryHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_library_hooks"))) {
     __atomic_store_n(&hooks->made, &library_handle_made, __ATOMIC_RELEASE);
     __atomic_store_n(&hooks->destroying, &library_handle_destroying, __ATOMIC_RELEASE);
   }
-  if (auto* hooks = static_cast<RuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"))) {
+  if (auto* hooks = static_cast<CtxshareWatchRuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"))) {
     __atomic_store_n(&hooks->followed, &runtime_api_followed, __ATOMIC_RELEASE);
     __atomic_store_n(&hooks->enter, &runtime_api_enter, __ATOMIC_RELEASE);
     __atomic_store_n(&hooks->exit, &runtime_api_exit, __ATOMIC_RELEASE);

@@ -21,13 +21,11 @@
 
 #include <atomic>
 
+#include "watch/preload_abi.h"
+
 extern "C" {
 
 // Set by the interposer through dlsym(RTLD_DEFAULT, ...); null where it is not loaded.
-struct CtxshareWatchLibraryHooks {
-  void (*made)(const char* library, const char* function, const void* handle, void* site);
-  void (*destroying)(const char* library, const char* function, const void* handle, void* site);
-};
 [[gnu::visibility("default")]] CtxshareWatchLibraryHooks ctxshare_watch_library_hooks = {nullptr, nullptr};
 
 // glibc's dlsym, found on the first call (this library's constructor may run after another's dlsym).

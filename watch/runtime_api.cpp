@@ -10,14 +10,11 @@
 
 #include <cstdio>
 
+#include "watch/preload_abi.h"
+
 namespace {
 
-struct RuntimeHooks {
-  void (*followed)();
-  void (*enter)(const char*);
-  void (*exit)(const char*);
-};
-RuntimeHooks* g_hooks = nullptr;
+CtxshareWatchRuntimeHooks* g_hooks = nullptr;
 
 void CUPTIAPI on_runtime_call(void*, CUpti_CallbackDomain, CUpti_CallbackId, const void* data) {
   const auto* info = static_cast<const CUpti_CallbackData*>(data);
@@ -30,7 +27,7 @@ void CUPTIAPI on_runtime_call(void*, CUpti_CallbackDomain, CUpti_CallbackId, con
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) int InitializeInjection() {
-  g_hooks = static_cast<RuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"));
+  g_hooks = static_cast<CtxshareWatchRuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"));
   if (g_hooks == nullptr) {
     std::fprintf(stderr, "ctxshare-watch: runtime API calls not followed: libctxshare_watch_exit.so is not preloaded\n");
     return 0;

@@ -15,6 +15,8 @@
 #include <string>
 #include <thread>
 
+#include "watch/preload_abi.h"
+
 namespace {
 
 // The runtime's way: every entry point through the resolved cuGetProcAddress.
@@ -338,12 +340,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (scenario == "runtime_api") {  // arg: created, primary or stale_stream; what the injection tells (watch/runtime_api.cpp)
-    struct RuntimeHooks {
-      void (*followed)();
-      void (*enter)(const char*);
-      void (*exit)(const char*);
-    };
-    auto* hooks = static_cast<RuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"));
+    auto* hooks = static_cast<CtxshareWatchRuntimeHooks*>(dlsym(RTLD_DEFAULT, "ctxshare_watch_runtime_hooks"));
     if (hooks == nullptr || hooks->enter == nullptr) {
       std::fprintf(stderr, "probe: no runtime hooks\n");
       return 91;
